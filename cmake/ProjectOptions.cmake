@@ -1,0 +1,31 @@
+# Compiler flags live on two INTERFACE targets that every sonae target links PRIVATE.
+add_library(sonae_options INTERFACE)
+add_library(sonae_warnings INTERFACE)
+
+target_compile_features(sonae_options INTERFACE cxx_std_20)
+target_compile_options(sonae_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Werror
+  -Wshadow -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Woverloaded-virtual
+  -Wconversion -Wsign-conversion -Wnull-dereference -Wdouble-promotion -Wformat=2
+  -Wimplicit-fallthrough)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  # GCC 12 reports false positives from inlined std::string / Boost code at -O2 and above.
+  target_compile_options(sonae_warnings INTERFACE -Wno-maybe-uninitialized -Wno-restrict
+    -Wno-array-bounds -Wno-stringop-overflow)
+endif()
+
+# Beast/Asio compiled once per library instead of in every translation unit.
+target_compile_definitions(sonae_options INTERFACE
+  BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)
+
+if(SONAE_SANITIZE)
+  target_compile_options(sonae_options INTERFACE
+    -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  target_link_options(sonae_options INTERFACE -fsanitize=address,undefined)
+endif()
+
+find_program(SONAE_CCACHE ccache)
+if(SONAE_CCACHE)
+  set(CMAKE_CXX_COMPILER_LAUNCHER ${SONAE_CCACHE})
+  set(CMAKE_C_COMPILER_LAUNCHER ${SONAE_CCACHE})
+endif()

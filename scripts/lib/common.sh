@@ -1,0 +1,144 @@
+# Shared by scripts/run, scripts/test and bench/run: packages, build, private servers, cleanup.
+# Sourced, not executed. Everything started here is stopped by sonae_cleanup (trap it).
+set -euo pipefail
+
+SONAE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+SONAE_PACKAGES=(
+  build-essential cmake pkg-config ccache curl iproute2
+  libboost1.81-dev libboost-url1.81-dev libboost-json1.81-dev
+  libhiredis-dev librabbitmq-dev nlohmann-json3-dev libspdlog-dev doctest-dev libyaml-cpp-dev
+  libssl-dev libvalijson-dev libkainjow-mustache-dev libcli11-dev libcurl4-openssl-dev
+  redis-server rabbitmq-server
+)
+SONAE_PGIDS=()
+
+log() { printf '\033[1;34m[sonae]\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31m[sonae]\033[0m %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi
+}
+
+# Installs whatever is missing from the list (plus extra arguments), without prompting.
+ensure_packages() {
+  local missing=() p
+  for p in "${SONAE_PACKAGES[@]}" "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing: ${missing[*]}"
+  # The rabbitmq-server package tries to start a system service; we run our own private node.
+  local policy=/usr/sbin/policy-rc.d created_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
+    as_root chmod 755 "$policy"
+    created_policy=1
+  fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [ "$created_policy" -eq 1 ] && as_root rm -f "$policy"
+  # Debian's package leaves its own epmd behind when it could start it; ours use private ports.
+  return 0
+}
+
+# sonae_build DIR TYPE [cmake args...]: configure once, then build incrementally.
+sonae_build() {
+  local dir="$1" type="$2"; shift 2
+  if [ ! -f "$dir/CMakeCache.txt" ]; then
+    cmake -S "$SONAE_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE="$type" "$@" >/dev/null
+  else
+    cmake "$dir" "$@" >/dev/null
+  fi
+  cmake --build "$dir" -j "$(nproc)"
+}
+
+port_in_use() { ss -Htln "sport = :$1" 2>/dev/null | grep -q .; }
+
+free_port() {
+  local p
+  for _ in $(seq 1 200); do
+    p=$(( 20000 + RANDOM % 40000 ))
+    port_in_use "$p" || { echo "$p"; return 0; }
+  done
+  die "no free port found"
+}
+
+# Starts a command in its own process group (so that everything it forks can be stopped).
+spawn() {
+  local logfile="$1"; shift
+  setsid "$@" >>"$logfile" 2>&1 < /dev/null &
+  SONAE_PGIDS+=("$!")
+  echo "$!"
+}
+
+wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
+  local limit="$1" what="$2"; shift 2
+  local deadline=$(( $(date +%s) + limit ))
+  until "$@" >/dev/null 2>&1; do
+    [ "$(date +%s)" -ge "$deadline" ] && die "$what did not answer within ${limit}s"
+    sleep 0.2
+  done
+}
+
+redis_answers() { [ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" = "PONG" ]; }
+
+# A broker answers the AMQP 0-9-1 protocol header with a connection.start frame (type 1).
+amqp_answers() {
+  local port="$1" reply
+  exec 3<>"/dev/tcp/127.0.0.1/$port" || return 1
+  printf 'AMQP\x00\x00\x09\x01' >&3
+  reply=$(timeout 2 head -c 1 <&3 | od -An -tx1 | tr -d ' ')
+  exec 3<&- 3>&-
+  [ "$reply" = "01" ]
+}
+
+# start_redis DATA_DIR PORT [persist=yes|no]
+start_redis() {
+  local dir="$1" port="$2" persist="${3:-yes}"
+  mkdir -p "$dir"
+  spawn "$dir/redis.log" redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" \
+    --save "" --appendonly "$persist" --daemonize no --protected-mode yes >/dev/null
+  wait_for 20 "redis on port $port" redis_answers "$port"
+}
+
+# start_rabbitmq DATA_DIR PORT: a private node running as the rabbitmq user, with its own epmd.
+start_rabbitmq() {
+  local dir="$1" port="$2"
+  local dist epmd node
+  dist=$(free_port); epmd=$(free_port)
+  node="sonae${port}@localhost"
+  mkdir -p "$dir/mnesia" "$dir/log"
+  printf '[].\n' > "$dir/enabled_plugins"
+  : > "$dir/rabbitmq-env.conf"
+  printf 'log.console = false\nlog.file.level = warning\n' > "$dir/rabbitmq.conf"
+  as_root chown -R rabbitmq:rabbitmq "$dir"
+  local -a envs=(
+    HOME="$dir" ERL_EPMD_PORT="$epmd"
+    RABBITMQ_NODENAME="$node" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT="$port"
+    RABBITMQ_DIST_PORT="$dist" RABBITMQ_MNESIA_BASE="$dir/mnesia" RABBITMQ_LOG_BASE="$dir/log"
+    RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins" RABBITMQ_CONF_ENV_FILE="$dir/rabbitmq-env.conf"
+    RABBITMQ_CONFIG_FILE="$dir/rabbitmq.conf" RABBITMQ_PID_FILE="$dir/rabbitmq.pid"
+  )
+  local -a as_rabbit
+  if [ "$(id -u)" -eq 0 ]; then as_rabbit=(runuser -u rabbitmq --); else as_rabbit=(sudo -n -u rabbitmq); fi
+  # Our own epmd in the foreground of our process group: the node's would daemonize and linger.
+  spawn "$dir/log/epmd.log" "${as_rabbit[@]}" env ERL_EPMD_PORT="$epmd" epmd -port "$epmd" >/dev/null
+  spawn "$dir/log/server.log" "${as_rabbit[@]}" env "${envs[@]}" /usr/lib/rabbitmq/bin/rabbitmq-server >/dev/null
+  SONAE_RABBIT_ENV=("${envs[@]}")
+  SONAE_RABBIT_NODE="$node"
+  wait_for 90 "rabbitmq on port $port" amqp_answers "$port"
+}
+
+sonae_cleanup() {
+  local pg
+  for pg in "${SONAE_PGIDS[@]:-}"; do
+    [ -n "$pg" ] && as_root kill -TERM -- "-$pg" 2>/dev/null || true
+  done
+  local deadline=$(( $(date +%s) + 15 ))
+  for pg in "${SONAE_PGIDS[@]:-}"; do
+    [ -z "$pg" ] && continue
+    while as_root kill -0 -- "-$pg" 2>/dev/null && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.1; done
+    as_root kill -KILL -- "-$pg" 2>/dev/null || true
+  done
+  SONAE_PGIDS=()
+}
