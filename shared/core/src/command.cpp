@@ -1,0 +1,171 @@
+#include <array>
+#include <optional>
+
+#include <sonae/core/command.hpp>
+#include <sonae/core/event.hpp>
+
+namespace sonae::core {
+namespace {
+
+struct VerbInfo {
+    Verb verb;
+    std::string_view name;
+    std::string_view usage;
+    int step_args;   // 1 when the first argument is a step id
+    bool needs_arg;  // an argument after the step (or the only argument)
+};
+
+constexpr std::array<VerbInfo, 13> kVerbs{{
+    {Verb::kAck, "ack", "ack", 0, false},
+    {Verb::kAssign, "assign", "assign <step> <user>", 1, true},
+    {Verb::kDone, "done", "done <step> [note]", 1, false},
+    {Verb::kSkip, "skip", "skip <step> <reason>", 1, true},
+    {Verb::kFail, "fail", "fail <step> <reason>", 1, true},
+    {Verb::kDecide, "decide", "decide <step> <option>", 1, true},
+    {Verb::kNote, "note", "note <text>", 0, true},
+    {Verb::kSeverity, "severity", "severity <critical|high|medium|low|info>", 0, true},
+    {Verb::kEscalate, "escalate", "escalate [role]", 0, false},
+    {Verb::kStatus, "status", "status", 0, false},
+    {Verb::kTimeline, "timeline", "timeline", 0, false},
+    {Verb::kResolve, "resolve", "resolve <summary>", 0, true},
+    {Verb::kHelp, "help", "help", 0, false},
+}};
+
+const VerbInfo& info(Verb v) {
+    for (const auto& i : kVerbs) {
+        if (i.verb == v)
+            return i;
+    }
+    return kVerbs.back();
+}
+
+std::string_view trim(std::string_view s) {
+    const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+    while (!s.empty() && is_space(s.front()))
+        s.remove_prefix(1);
+    while (!s.empty() && is_space(s.back()))
+        s.remove_suffix(1);
+    return s;
+}
+
+std::string_view next_word(std::string_view& s) {
+    s = trim(s);
+    std::size_t end = s.find_first_of(" \t\n\r");
+    if (end == std::string_view::npos)
+        end = s.size();
+    std::string_view w = s.substr(0, end);
+    s = trim(s.substr(end));
+    return w;
+}
+
+Error usage_error(const std::string& why, std::string_view use) {
+    return Error{ErrorCode::kInvalidCommand, why + " (usage: " + std::string(use) + ")", ""};
+}
+
+}  // namespace
+
+std::string_view to_string(Verb v) {
+    return info(v).name;
+}
+std::string_view usage(Verb v) {
+    return info(v).usage;
+}
+
+std::string help_text() {
+    std::string out = "commands:";
+    for (const auto& i : kVerbs) {
+        out += "\n  ";
+        out += i.usage;
+    }
+    return out;
+}
+
+Result<Command> parse_command(std::string_view text) {
+    if (text.size() > 4096) {
+        return Error{ErrorCode::kInvalidCommand, "command too long (4096 bytes at most)", ""};
+    }
+    std::string_view rest = trim(text);
+    std::string_view word = next_word(rest);
+    if (word == "/sonae" || word == "sonae")
+        word = next_word(rest);
+    if (word.empty()) {
+        return Error{ErrorCode::kInvalidCommand, "empty command; try `help`", ""};
+    }
+    const VerbInfo* vi = nullptr;
+    for (const auto& i : kVerbs) {
+        if (i.name == word)
+            vi = &i;
+    }
+    if (vi == nullptr) {
+        return Error{ErrorCode::kInvalidCommand,
+                     "unknown command '" + std::string(word.substr(0, 64)) + "'; " + help_text(),
+                     ""};
+    }
+    Command c;
+    c.verb = vi->verb;
+    if (vi->step_args == 1) {
+        c.step = std::string(next_word(rest));
+        if (c.step.empty())
+            return usage_error("missing step", vi->usage);
+    }
+    c.arg = std::string(rest);
+    if (vi->needs_arg && c.arg.empty()) {
+        return usage_error("missing argument", vi->usage);
+    }
+    if (!vi->needs_arg && vi->step_args == 0 && !c.arg.empty() && c.verb != Verb::kEscalate) {
+        return usage_error("unexpected argument", vi->usage);
+    }
+    if (c.verb == Verb::kSeverity && !parse_severity(c.arg)) {
+        return usage_error("unknown severity '" + c.arg.substr(0, 32) + "'", vi->usage);
+    }
+    if ((c.verb == Verb::kAssign || c.verb == Verb::kDecide || c.verb == Verb::kEscalate) &&
+        c.arg.find_first_of(" \t") != std::string::npos) {
+        return usage_error("one word expected", vi->usage);
+    }
+    return c;
+}
+
+std::string format_command(const Command& c) {
+    std::string out(to_string(c.verb));
+    if (!c.step.empty())
+        out += " " + c.step;
+    if (!c.arg.empty())
+        out += " " + c.arg;
+    return out;
+}
+
+std::optional<Permission> parse_permission(std::string_view s) {
+    if (s == "viewer")
+        return Permission::kViewer;
+    if (s == "responder")
+        return Permission::kResponder;
+    if (s == "commander" || s == "prefecture")
+        return Permission::kCommander;
+    if (s == "admin")
+        return Permission::kAdmin;
+    return std::nullopt;
+}
+
+Permission required_permission(Verb v) {
+    switch (v) {
+        case Verb::kStatus:
+        case Verb::kTimeline:
+        case Verb::kHelp:
+            return Permission::kViewer;
+        case Verb::kAck:
+        case Verb::kDone:
+        case Verb::kFail:
+        case Verb::kDecide:
+        case Verb::kNote:
+        case Verb::kAssign:
+            return Permission::kResponder;
+        case Verb::kSkip:
+        case Verb::kSeverity:
+        case Verb::kEscalate:
+        case Verb::kResolve:
+            return Permission::kCommander;
+    }
+    return Permission::kAdmin;
+}
+
+}  // namespace sonae::core

@@ -1,0 +1,50 @@
+#include <doctest/doctest.h>
+
+#include <sonae/core/command.hpp>
+
+using namespace sonae::core;
+
+TEST_CASE("the command language parses every verb") {
+    auto c = parse_command("/sonae done isolate 隔離完了 (VLAN 20)");
+    REQUIRE(c);
+    CHECK(c->verb == Verb::kDone);
+    CHECK(c->step == "isolate");
+    CHECK(c->arg == "隔離完了 (VLAN 20)");
+    CHECK(parse_command("ack")->verb == Verb::kAck);
+    CHECK(parse_command("assign isolate tanaka")->arg == "tanaka");
+    CHECK(parse_command("skip report not needed")->arg == "not needed");
+    CHECK(parse_command("fail restore backup corrupt")->verb == Verb::kFail);
+    CHECK(parse_command("decide ppc report")->arg == "report");
+    CHECK(parse_command("note 記者から電話")->arg == "記者から電話");
+    CHECK(parse_command("severity critical")->arg == "critical");
+    CHECK(parse_command("escalate")->arg.empty());
+    CHECK(parse_command("escalate ciso")->arg == "ciso");
+    CHECK(parse_command("status")->verb == Verb::kStatus);
+    CHECK(parse_command("timeline")->verb == Verb::kTimeline);
+    CHECK(parse_command("resolve restored from backup")->arg == "restored from backup");
+    CHECK(parse_command("help")->verb == Verb::kHelp);
+    CHECK(format_command(*parse_command("  done   isolate   ok ")) == "done isolate ok");
+}
+
+TEST_CASE("bad commands answer with the usage line") {
+    auto r = parse_command("done");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == ErrorCode::kInvalidCommand);
+    CHECK(r.error().message.find("usage: done <step> [note]") != std::string::npos);
+    CHECK(parse_command("skip isolate").error().message.find("skip <step> <reason>") !=
+          std::string::npos);
+    CHECK(parse_command("severity apocalyptic").error().message.find("usage") != std::string::npos);
+    CHECK(parse_command("explode now").error().message.find("commands:") != std::string::npos);
+    CHECK_FALSE(parse_command(""));
+    CHECK_FALSE(parse_command("ack please"));
+    CHECK_FALSE(parse_command("decide ppc two words"));
+    CHECK_FALSE(parse_command(std::string(5000, 'a')));
+}
+
+TEST_CASE("permissions are ordered") {
+    CHECK(required_permission(Verb::kStatus) == Permission::kViewer);
+    CHECK(required_permission(Verb::kDone) == Permission::kResponder);
+    CHECK(required_permission(Verb::kResolve) == Permission::kCommander);
+    CHECK(parse_permission("prefecture") == Permission::kCommander);
+    CHECK_FALSE(parse_permission("root").has_value());
+}

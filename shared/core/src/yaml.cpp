@@ -1,0 +1,135 @@
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+#include <sonae/core/yaml.hpp>
+
+namespace sonae::core {
+namespace {
+
+std::string escape_pointer_token(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        if (c == '~') {
+            out += "~0";
+        } else if (c == '/') {
+            out += "~1";
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+nlohmann::json scalar_to_json(const YAML::Node& node) {
+    const std::string& s = node.Scalar();
+    if (node.Tag() != "?") {
+        return s;  // quoted or explicitly tagged: a string
+    }
+    if (s == "true" || s == "True" || s == "TRUE")
+        return true;
+    if (s == "false" || s == "False" || s == "FALSE")
+        return false;
+    if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL")
+        return nullptr;
+    std::int64_t i = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), i);
+    if (ec == std::errc{} && p == s.data() + s.size())
+        return i;
+    double d = 0;
+    auto [p2, ec2] = std::from_chars(s.data(), s.data() + s.size(), d);
+    if (ec2 == std::errc{} && p2 == s.data() + s.size() &&
+        s.find_first_of("0123456789") != std::string::npos) {
+        return d;
+    }
+    return s;
+}
+
+void convert(const YAML::Node& node, const std::string& pointer, LocatedJson& out,
+             nlohmann::json& target, int depth) {
+    if (depth > 64) {
+        throw YAML::ParserException(node.Mark(), "document nested deeper than 64 levels");
+    }
+    out.lines[pointer] = node.Mark().line + 1;
+    switch (node.Type()) {
+        case YAML::NodeType::Null:
+        case YAML::NodeType::Undefined:
+            target = nullptr;
+            break;
+        case YAML::NodeType::Scalar:
+            target = scalar_to_json(node);
+            break;
+        case YAML::NodeType::Sequence: {
+            target = nlohmann::json::array();
+            std::size_t i = 0;
+            for (const auto& child : node) {
+                nlohmann::json v;
+                convert(child, pointer + "/" + std::to_string(i++), out, v, depth + 1);
+                target.push_back(std::move(v));
+            }
+            break;
+        }
+        case YAML::NodeType::Map: {
+            target = nlohmann::json::object();
+            for (const auto& kv : node) {
+                const std::string key = kv.first.Scalar();
+                if (target.contains(key)) {
+                    throw YAML::ParserException(kv.first.Mark(), "duplicate key '" + key + "'");
+                }
+                const std::string child = pointer + "/" + escape_pointer_token(key);
+                nlohmann::json v;
+                convert(kv.second, child, out, v, depth + 1);
+                // A key's own line is where readers look, not the value's.
+                out.lines[child] = kv.first.Mark().line + 1;
+                target[key] = std::move(v);
+            }
+            break;
+        }
+    }
+}
+
+}  // namespace
+
+int LocatedJson::line_of(const std::string& pointer) const {
+    std::string p = pointer;
+    while (true) {
+        if (auto it = lines.find(p); it != lines.end()) {
+            return it->second;
+        }
+        if (p.empty()) {
+            return 1;
+        }
+        auto slash = p.rfind('/');
+        p = slash == std::string::npos ? std::string{} : p.substr(0, slash);
+    }
+}
+
+Result<LocatedJson> parse_yaml(const std::string& text) {
+    LocatedJson out;
+    try {
+        YAML::Node root = YAML::Load(text);
+        convert(root, "", out, out.value, 0);
+    } catch (const YAML::Exception& e) {
+        return Error{ErrorCode::kInvalidField, e.msg, "line:" + std::to_string(e.mark.line + 1)};
+    }
+    return out;
+}
+
+Result<LocatedJson> load_yaml_file(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) {
+        return Error{ErrorCode::kNotFound, path + ":1: cannot open file", ""};
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto r = parse_yaml(ss.str());
+    if (!r) {
+        std::string line = r.error().field.rfind("line:", 0) == 0 ? r.error().field.substr(5) : "1";
+        return Error{ErrorCode::kInvalidField, path + ":" + line + ": " + r.error().message, ""};
+    }
+    return r;
+}
+
+}  // namespace sonae::core
