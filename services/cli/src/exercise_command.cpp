@@ -1,0 +1,49 @@
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include <sonae/core/library.hpp>
+#include <sonae/sim/simulate.hpp>
+
+#include "commands.hpp"
+
+namespace sonae::cli {
+
+int run_simulate(const SimulateArgs& args) {
+    sim::Options options;
+    for (const auto& w : args.what_if) {
+        const auto eq = w.find('=');
+        auto d = eq == std::string::npos ? std::nullopt : sim::parse_offset(w.substr(eq + 1));
+        if (!d) {
+            std::cerr << "sonae exercise simulate: --what-if wants step=duration (e.g. "
+                         "restore=36h), got '"
+                      << w << "'\n";
+            return 2;
+        }
+        options.what_if[w.substr(0, eq)] = *d;
+    }
+    auto scenario = sim::load_scenario(args.scenario, args.schema_dir);
+    if (!scenario) {
+        std::cerr << scenario.error().message << "\n";
+        return 2;
+    }
+    auto lib = core::load_library(args.playbooks, args.catalog, args.schema_dir);
+    if (!lib) {
+        std::cerr << lib.error().message << "\n";
+        return 2;
+    }
+    auto report = sim::simulate(*scenario, *lib.value()->engine, options);
+    if (!report) {
+        std::cerr << "sonae exercise simulate: " << report.error().message << "\n";
+        return 1;
+    }
+    const std::string text = report->dump(2) + "\n";
+    if (!args.out.empty()) {
+        std::filesystem::create_directories(args.out);
+        std::ofstream(args.out + "/report.json") << text;
+    }
+    std::cout << text;
+    return 0;
+}
+
+}  // namespace sonae::cli

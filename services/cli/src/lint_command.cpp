@@ -1,0 +1,112 @@
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <optional>
+
+#include <sonae/core/catalog.hpp>
+#include <sonae/core/lint.hpp>
+#include <sonae/core/playbook.hpp>
+
+#include "commands.hpp"
+
+namespace sonae::cli {
+namespace fs = std::filesystem;
+
+namespace {
+
+// "file:line: message" from a loader error that already says where.
+void print_error(const std::string& message, int& findings) {
+    std::cout << message << "\n";
+    ++findings;
+}
+
+}  // namespace
+
+int run_lint(const LintArgs& args) {
+    std::vector<std::string> paths = args.paths;
+    if (paths.empty())
+        paths.emplace_back("playbooks");
+    // Playbook files to lint, grouped by the catalog that applies to them.
+    std::map<std::string, std::vector<std::string>> by_catalog;
+    for (const auto& p : paths) {
+        std::error_code ec;
+        if (fs::is_directory(p, ec)) {
+            std::vector<std::string> files;
+            for (const auto& e : fs::directory_iterator(p)) {
+                const auto name = e.path().filename().string();
+                if (!e.is_regular_file() || name == "catalog.yaml" || name.front() == '.')
+                    continue;
+                if (e.path().extension() == ".yaml" || e.path().extension() == ".yml")
+                    files.push_back(e.path().string());
+            }
+            std::sort(files.begin(), files.end());
+            const std::string catalog = !args.catalog.empty() ? args.catalog
+                                        : fs::exists(fs::path(p) / "catalog.yaml")
+                                            ? (fs::path(p) / "catalog.yaml").string()
+                                            : "";
+            auto& list = by_catalog[catalog];
+            list.insert(list.end(), files.begin(), files.end());
+        } else if (fs::is_regular_file(p, ec)) {
+            const auto sibling = fs::path(p).parent_path() / "catalog.yaml";
+            const std::string catalog =
+                !args.catalog.empty()                                             ? args.catalog
+                : fs::exists(sibling) && fs::path(p).filename() != "catalog.yaml" ? sibling.string()
+                                                                                  : "";
+            if (fs::path(p).filename() == "catalog.yaml") {
+                by_catalog[p];  // lint the catalog alone
+            } else {
+                by_catalog[catalog].push_back(p);
+            }
+        } else {
+            std::cerr << "sonae playbook lint: " << p << ": no such file or directory\n";
+            return 2;
+        }
+    }
+    int findings = 0;
+    std::size_t files = 0;
+    std::map<std::string, std::string> ids;  // playbook id -> file, across everything linted
+    for (const auto& [catalog_path, list] : by_catalog) {
+        std::optional<core::Catalog> catalog;
+        if (!catalog_path.empty()) {
+            ++files;
+            auto c = core::load_catalog(catalog_path, args.schema_dir);
+            if (!c) {
+                print_error(c.error().message, findings);
+            } else {
+                catalog = std::move(c.value());
+            }
+        }
+        const core::LintContext ctx{catalog ? &*catalog : nullptr, nullptr};
+        for (const auto& file : list) {
+            ++files;
+            auto pb = core::load_playbook(file, args.schema_dir);
+            if (!pb) {
+                print_error(pb.error().message, findings);
+                continue;
+            }
+            if (auto [it, fresh] = ids.emplace(pb->id, file); !fresh) {
+                print_error(file + ":" + std::to_string(pb->line_of("/id")) + ": playbook id '" +
+                                pb->id + "' is also used by " + it->second,
+                            findings);
+            }
+            for (const auto& f : core::lint_playbook(*pb, ctx))
+                print_error(core::format_finding(f), findings);
+        }
+        if (catalog && !catalog->default_playbook.empty()) {
+            bool found = false;
+            for (const auto& [id, f] : ids)
+                found = found || id == catalog->default_playbook;
+            if (!found && !list.empty()) {
+                print_error(catalog_path + ":" + std::to_string(catalog->lines.empty() ? 1 : 1) +
+                                ": default_playbook '" + catalog->default_playbook +
+                                "' is not among the linted playbooks",
+                            findings);
+            }
+        }
+    }
+    std::cerr << files << " files, " << findings << (findings == 1 ? " finding" : " findings")
+              << "\n";
+    return findings == 0 ? 0 : 1;
+}
+
+}  // namespace sonae::cli

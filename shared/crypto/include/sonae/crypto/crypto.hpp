@@ -1,0 +1,38 @@
+// Hashes, HMACs, encodings and secret comparison over OpenSSL, plus Standard Webhooks signing.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sonae::crypto {
+
+std::string sha256(std::string_view data);                             // raw 32 bytes
+std::string hmac_sha256(std::string_view key, std::string_view data);  // raw 32 bytes
+
+std::string to_hex(std::string_view bytes);
+std::optional<std::string> from_hex(std::string_view hex);
+std::string base64_encode(std::string_view bytes);
+std::optional<std::string> base64_decode(std::string_view text);
+
+// Compares in time independent of where the inputs differ (length is not hidden).
+bool constant_time_equal(std::string_view a, std::string_view b);
+
+std::string random_bytes(std::size_t n);
+// RFC 4122 version 4 UUID from the OS CSPRNG.
+std::string uuid_v4();
+
+// Standard Webhooks (https://www.standardwebhooks.com): the secret is "whsec_" + base64(key).
+namespace webhooks {
+// Signature header value for one message: "v1,<base64(HMAC-SHA256(key, id.ts.body))>".
+std::optional<std::string> sign(std::string_view secret, std::string_view msg_id,
+                                std::int64_t timestamp_s, std::string_view body);
+// Accepts when any of the space-separated v1 signatures matches and the timestamp lies within
+// `tolerance_s` of `now_s`.
+bool verify(std::string_view secret, std::string_view msg_id, std::string_view timestamp,
+            std::string_view signature_header, std::string_view body, std::int64_t now_s,
+            std::int64_t tolerance_s = 300);
+}  // namespace webhooks
+
+}  // namespace sonae::crypto

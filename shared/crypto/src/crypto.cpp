@@ -1,0 +1,176 @@
+#include <array>
+#include <charconv>
+#include <stdexcept>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <sonae/crypto/crypto.hpp>
+
+namespace sonae::crypto {
+
+std::string sha256(std::string_view data) {
+    std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+    unsigned int len = 0;
+    if (EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_sha256(), nullptr) != 1) {
+        throw std::runtime_error("EVP_Digest failed");
+    }
+    return {reinterpret_cast<const char*>(md.data()), len};
+}
+
+std::string hmac_sha256(std::string_view key, std::string_view data) {
+    std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+    unsigned int len = 0;
+    if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+             reinterpret_cast<const unsigned char*>(data.data()), data.size(), md.data(),
+             &len) == nullptr) {
+        throw std::runtime_error("HMAC failed");
+    }
+    return {reinterpret_cast<const char*>(md.data()), len};
+}
+
+std::string to_hex(std::string_view bytes) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(bytes.size() * 2);
+    for (char ch : bytes) {
+        const auto c = static_cast<unsigned char>(ch);
+        out += kDigits[c >> 4];
+        out += kDigits[c & 0xF];
+    }
+    return out;
+}
+
+std::optional<std::string> from_hex(std::string_view hex) {
+    if (hex.size() % 2 != 0) {
+        return std::nullopt;
+    }
+    std::string out;
+    out.reserve(hex.size() / 2);
+    for (std::size_t i = 0; i < hex.size(); i += 2) {
+        unsigned v = 0;
+        auto [p, ec] = std::from_chars(hex.data() + i, hex.data() + i + 2, v, 16);
+        if (ec != std::errc{} || p != hex.data() + i + 2) {
+            return std::nullopt;
+        }
+        out += static_cast<char>(v);
+    }
+    return out;
+}
+
+std::string base64_encode(std::string_view bytes) {
+    std::string out(4 * ((bytes.size() + 2) / 3), '\0');
+    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                  reinterpret_cast<const unsigned char*>(bytes.data()),
+                                  static_cast<int>(bytes.size()));
+    out.resize(static_cast<std::size_t>(n));
+    return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+    if (text.size() % 4 != 0) {
+        return std::nullopt;
+    }
+    for (char c : text) {
+        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                        (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
+        if (!ok) {
+            return std::nullopt;
+        }
+    }
+    std::string out(3 * text.size() / 4, '\0');
+    const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                  reinterpret_cast<const unsigned char*>(text.data()),
+                                  static_cast<int>(text.size()));
+    if (n < 0) {
+        return std::nullopt;
+    }
+    // EVP_DecodeBlock counts padding as zero bytes: trim them.
+    std::size_t len = static_cast<std::size_t>(n);
+    if (!text.empty() && text.back() == '=')
+        --len;
+    if (text.size() > 1 && text[text.size() - 2] == '=')
+        --len;
+    out.resize(len);
+    return out;
+}
+
+bool constant_time_equal(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) {
+        return false;
+    }
+    return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string random_bytes(std::size_t n) {
+    std::string out(n, '\0');
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
+        throw std::runtime_error("RAND_bytes failed");
+    }
+    return out;
+}
+
+std::string uuid_v4() {
+    std::string b = random_bytes(16);
+    b[6] = static_cast<char>((static_cast<unsigned char>(b[6]) & 0x0F) | 0x40);
+    b[8] = static_cast<char>((static_cast<unsigned char>(b[8]) & 0x3F) | 0x80);
+    const std::string h = to_hex(b);
+    return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
+           "-" + h.substr(20, 12);
+}
+
+namespace webhooks {
+namespace {
+std::optional<std::string> key_of(std::string_view secret) {
+    constexpr std::string_view kPrefix = "whsec_";
+    if (secret.substr(0, kPrefix.size()) == kPrefix) {
+        secret.remove_prefix(kPrefix.size());
+    }
+    return base64_decode(secret);
+}
+}  // namespace
+
+std::optional<std::string> sign(std::string_view secret, std::string_view msg_id,
+                                std::int64_t timestamp_s, std::string_view body) {
+    auto key = key_of(secret);
+    if (!key) {
+        return std::nullopt;
+    }
+    std::string content;
+    content.reserve(msg_id.size() + body.size() + 24);
+    content.append(msg_id).append(".").append(std::to_string(timestamp_s)).append(".").append(body);
+    return "v1," + base64_encode(hmac_sha256(*key, content));
+}
+
+bool verify(std::string_view secret, std::string_view msg_id, std::string_view timestamp,
+            std::string_view signature_header, std::string_view body, std::int64_t now_s,
+            std::int64_t tolerance_s) {
+    std::int64_t ts = 0;
+    auto [p, ec] = std::from_chars(timestamp.data(), timestamp.data() + timestamp.size(), ts);
+    if (ec != std::errc{} || p != timestamp.data() + timestamp.size()) {
+        return false;
+    }
+    if (ts < now_s - tolerance_s || ts > now_s + tolerance_s) {
+        return false;
+    }
+    auto expected = sign(secret, msg_id, ts, body);
+    if (!expected) {
+        return false;
+    }
+    bool match = false;
+    std::size_t pos = 0;
+    while (pos <= signature_header.size()) {
+        std::size_t end = signature_header.find(' ', pos);
+        if (end == std::string_view::npos)
+            end = signature_header.size();
+        // Compare every candidate so the time taken does not depend on which one matched.
+        match = constant_time_equal(signature_header.substr(pos, end - pos), *expected) || match;
+        pos = end + 1;
+    }
+    return match;
+}
+}  // namespace webhooks
+
+}  // namespace sonae::crypto

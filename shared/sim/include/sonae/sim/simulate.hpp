@@ -1,0 +1,75 @@
+// Tabletop exercises in virtual time (PRODUCT §11): a scenario's injects and scripted player
+// commands drive the same engine as production, with a virtual clock. Players not scripted are
+// modelled as completing each human step after its planned duration, so a playbook can be
+// checked against its RTOs in milliseconds. Same inputs → byte-identical report.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <sonae/core/command.hpp>
+#include <sonae/core/engine.hpp>
+#include <sonae/core/result.hpp>
+#include <sonae/ingest/ingest.hpp>
+
+namespace sonae::sim {
+
+struct Inject {
+    core::Duration at = 0;
+    std::optional<ingest::Format> format;  // none: canonical event
+    std::string source = "scenario";
+    nlohmann::json event;  // payload in `format`
+    std::string message;   // narrative inject (press call, phone call ...)
+    std::vector<std::string> to;
+};
+
+struct PlayerAction {
+    core::Duration at = 0;
+    std::string as = "player";
+    core::Permission permission = core::Permission::kCommander;
+    std::string command;
+    int incident = 0;  // 1-based index of the incident in opening order; 0 = the latest
+};
+
+struct Expectation {
+    enum class Kind { kStepDone, kRtoMet, kNotifiedRole, kEscalated, kResolved };
+    std::string id;
+    Kind kind = Kind::kStepDone;
+    std::string subject;
+    std::optional<core::Duration> by;
+    double score = 1;
+};
+
+struct Scenario {
+    std::string id;
+    std::string title;
+    std::string description;
+    std::string file;
+    core::TimePoint start = 0;
+    core::Duration duration = 72 * core::kHour;
+    bool auto_players = true;
+    std::map<std::string, std::string> decisions;
+    std::map<std::string, core::Duration> durations;
+    std::vector<Inject> injects;
+    std::vector<PlayerAction> players;
+    std::vector<Expectation> expect;
+};
+
+// "45m", "1h30m" or a facilitator's "D+1 H+3 M+45".
+std::optional<core::Duration> parse_offset(const std::string& text);
+
+core::Result<Scenario> load_scenario(const std::string& path, const std::string& schema_dir);
+
+struct Options {
+    std::map<std::string, core::Duration> what_if;  // step id -> how long players take
+};
+
+// Runs the scenario to its end (or until nothing is left to happen) and returns the report.
+core::Result<nlohmann::json> simulate(const Scenario& scenario, const core::Engine& engine,
+                                      const Options& options = {});
+
+}  // namespace sonae::sim
