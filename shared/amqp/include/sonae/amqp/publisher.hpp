@@ -1,0 +1,96 @@
+// ConfirmingPublisher: one thread owns one broker connection and keeps many persistent,
+// mandatory publishes in flight. Each submitted batch is answered once, when the broker has
+// confirmed every message in it (or refused one, or the deadline passed). On a connection
+// failure it reconnects with backoff and republishes everything not yet confirmed, so a batch
+// survives a short broker restart. While no broker is reachable new batches fail at once,
+// which the gateway turns into 503 (never a 202).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <sonae/amqp/connection.hpp>
+
+namespace sonae::amqp {
+
+struct PublishOutcome {
+    bool ok = false;
+    std::string error;  // when !ok: why (for logs; clients only learn "unavailable")
+};
+
+class ConfirmingPublisher {
+  public:
+    struct Options {
+        Settings settings;
+        std::chrono::milliseconds confirm_timeout{5000};
+        std::size_t max_in_flight = 20000;
+        // Runs on every (re)connection before publishing, e.g. to declare the topology.
+        std::function<void(Connection&)> on_connect;
+    };
+    using Callback = std::function<void(PublishOutcome)>;  // runs on the publisher thread
+
+    explicit ConfirmingPublisher(Options options);
+    ~ConfirmingPublisher();
+    ConfirmingPublisher(const ConfirmingPublisher&) = delete;
+    ConfirmingPublisher& operator=(const ConfirmingPublisher&) = delete;
+
+    void start();
+    void stop();  // fails whatever is still pending
+
+    void submit(std::vector<Message> messages, Callback done);
+    bool connected() const { return connected_.load(); }
+
+    struct Stats {
+        std::uint64_t published = 0;
+        std::uint64_t confirmed = 0;
+        std::uint64_t failed_batches = 0;
+        std::uint64_t reconnects = 0;
+    };
+    Stats stats() const;
+
+  private:
+    struct Batch;
+    struct Entry {
+        std::shared_ptr<Batch> batch;
+        std::size_t index = 0;
+    };
+
+    void run();
+    void connect_once();
+    void publish_batch(const std::shared_ptr<Batch>& batch);
+    void handle_confirm(const Confirm& c);
+    void finish(const std::shared_ptr<Batch>& batch, const std::string& error);
+    void expire(std::chrono::steady_clock::time_point now);
+    void on_connection_lost(const std::string& why);
+    void wake();
+    void wait_for_work(std::chrono::milliseconds timeout);
+
+    Options options_;
+    std::thread thread_;
+    std::atomic<bool> running_{false};
+    std::atomic<bool> connected_{false};
+    int wake_fd_ = -1;
+
+    mutable std::mutex mu_;  // guards submitted_ and stats_
+    std::deque<std::shared_ptr<Batch>> submitted_;
+    Stats stats_;
+
+    // Publisher thread only.
+    std::unique_ptr<Connection> conn_;
+    std::map<std::uint64_t, Entry> in_flight_;  // seq -> message
+    std::map<std::string, std::shared_ptr<Batch>> by_message_id_;
+    std::deque<std::shared_ptr<Batch>> active_;  // batches with messages outstanding
+    std::chrono::milliseconds backoff_{100};
+    std::chrono::steady_clock::time_point next_attempt_{};
+};
+
+}  // namespace sonae::amqp

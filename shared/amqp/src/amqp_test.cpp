@@ -1,0 +1,167 @@
+// The AMQP wrapper's error paths, against the throwaway broker of scripts/test.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <condition_variable>
+#include <cstdlib>
+#include <future>
+#include <random>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <doctest/doctest.h>
+
+#include <sonae/amqp/connection.hpp>
+#include <sonae/amqp/publisher.hpp>
+#include <sonae/amqp/topology.hpp>
+
+using namespace sonae::amqp;
+
+namespace {
+
+Settings server() {
+    const char* url = std::getenv("SONAE_TEST_AMQP_URL");
+    if (url == nullptr)
+        FAIL("SONAE_TEST_AMQP_URL is not set: run scripts/test");
+    return Settings::from_url(url);
+}
+
+std::string unique(const std::string& stem) {
+    static std::mt19937_64 rng(std::random_device{}());
+    return stem + std::to_string(rng() % 1000000000);
+}
+
+int unused_port() {
+    boost::asio::io_context ioc;
+    boost::asio::ip::tcp::acceptor a(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    return a.local_endpoint().port();
+}
+
+Message to(const Topology& t, const std::string& kind, const std::string& body,
+           const std::string& id) {
+    Message m;
+    m.exchange = t.exchange();
+    m.routing_key = kind;
+    m.body = body;
+    m.message_id = id;
+    return m;
+}
+
+}  // namespace
+
+TEST_CASE("URLs: clusters, default vhost, credentials") {
+    const Settings s = Settings::from_url("amqp://u:p@h1:5673/,amqp://h2/prod");
+    REQUIRE(s.endpoints.size() == 2);
+    CHECK(s.endpoints[0].host == "h1");
+    CHECK(s.endpoints[0].port == 5673);
+    CHECK(s.endpoints[0].user == "u");
+    CHECK(s.endpoints[0].vhost == "/");
+    CHECK(s.endpoints[1].vhost == "prod");
+    CHECK(s.endpoints[1].user == "guest");
+    CHECK_THROWS_AS(Settings::from_url("http://x"), std::invalid_argument);
+    CHECK_THROWS_AS(Settings::from_url(""), std::invalid_argument);
+}
+
+TEST_CASE("no broker, or wrong credentials, is a ConnectionError") {
+    Settings s;
+    s.endpoints = {Endpoint{"127.0.0.1", unused_port(), "guest", "guest", "/"}};
+    s.connect_timeout = std::chrono::milliseconds(500);
+    CHECK_THROWS_AS(Connection{s}, ConnectionError);
+    Settings bad = server();
+    bad.endpoints[0].password = "wrong";
+    CHECK_THROWS_AS(Connection{bad}, ConnectionError);
+}
+
+TEST_CASE("a cluster list falls over to the endpoint that answers") {
+    Settings s = server();
+    s.endpoints.insert(s.endpoints.begin(),
+                       Endpoint{"127.0.0.1", unused_port(), "guest", "guest", "/"});
+    s.connect_timeout = std::chrono::milliseconds(500);
+    for (int i = 0; i < 3; ++i) {
+        Connection c(s);
+        CHECK(c.endpoint().port == server().endpoints[0].port);
+    }
+}
+
+TEST_CASE("publish with confirms, consume with manual ack") {
+    const Topology t{unique("amqptest")};
+    Connection c(server());
+    t.declare(c);
+    c.enable_confirms();
+    c.publish_confirmed({to(t, "events", "one", "m1"), to(t, "events", "two", "m2")},
+                        std::chrono::seconds(5));
+    c.set_prefetch(10);
+    c.consume(t.queue("events"));
+    std::vector<std::string> bodies;
+    for (int i = 0; i < 50 && bodies.size() < 2; ++i) {
+        auto f = c.next(std::chrono::milliseconds(100));
+        if (!f)
+            continue;
+        if (auto* d = std::get_if<Delivery>(&*f)) {
+            bodies.push_back(d->body);
+            CHECK((d->message_id == "m1" || d->message_id == "m2"));
+            c.ack(d->delivery_tag);
+        }
+    }
+    CHECK(bodies == std::vector<std::string>{"one", "two"});
+}
+
+TEST_CASE("an unroutable mandatory publish is a PublishError, and the connection survives") {
+    const Topology t{unique("amqptest")};
+    Connection c(server());
+    t.declare(c);
+    c.enable_confirms();
+    CHECK_THROWS_AS(c.publish_confirmed({to(t, "nowhere", "x", "lost")}, std::chrono::seconds(5)),
+                    PublishError);
+    c.publish_confirmed({to(t, "events", "ok", "fine")}, std::chrono::seconds(5));
+}
+
+TEST_CASE("publishing to an exchange that does not exist closes the channel: ConnectionError") {
+    Connection c(server());
+    c.enable_confirms();
+    Message m;
+    m.exchange = unique("no-such-exchange");
+    m.routing_key = "x";
+    m.body = "x";
+    CHECK_THROWS_AS(c.publish_confirmed({m}, std::chrono::seconds(5)), ConnectionError);
+    CHECK_THROWS_AS(c.next(std::chrono::milliseconds(10)), ConnectionError);  // unusable now
+}
+
+TEST_CASE(
+    "ConfirmingPublisher: answers each batch once; unroutable fails; no broker fails at once") {
+    const Topology t{unique("amqptest")};
+    ConfirmingPublisher::Options o;
+    o.settings = server();
+    o.on_connect = [t](Connection& c) { t.declare(c); };
+    ConfirmingPublisher p(o);
+    p.start();
+    for (int i = 0; i < 100 && !p.connected(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    REQUIRE(p.connected());
+    std::vector<std::future<PublishOutcome>> outcomes;
+    for (int i = 0; i < 50; ++i) {
+        auto promise = std::make_shared<std::promise<PublishOutcome>>();
+        outcomes.push_back(promise->get_future());
+        p.submit({to(t, "events", "b" + std::to_string(i), unique("id"))},
+                 [promise](PublishOutcome r) { promise->set_value(std::move(r)); });
+    }
+    for (auto& f : outcomes)
+        CHECK(f.get().ok);
+    std::promise<PublishOutcome> unroutable;
+    p.submit({to(t, "events", "fine", unique("id")), to(t, "nowhere", "lost", unique("id"))},
+             [&](PublishOutcome r) { unroutable.set_value(std::move(r)); });
+    const PublishOutcome u = unroutable.get_future().get();
+    CHECK_FALSE(u.ok);
+    CHECK(u.error.find("unroutable") != std::string::npos);
+    CHECK(p.stats().confirmed >= 51);
+    p.stop();
+
+    ConfirmingPublisher::Options dead;
+    dead.settings.endpoints = {Endpoint{"127.0.0.1", unused_port(), "guest", "guest", "/"}};
+    dead.settings.connect_timeout = std::chrono::milliseconds(200);
+    ConfirmingPublisher nobody(dead);
+    nobody.start();
+    std::promise<PublishOutcome> refused;
+    nobody.submit({to(t, "events", "x", "y")},
+                  [&](PublishOutcome r) { refused.set_value(std::move(r)); });
+    const PublishOutcome r = refused.get_future().get();
+    CHECK_FALSE(r.ok);
+    CHECK(r.error == "broker unavailable");
+}

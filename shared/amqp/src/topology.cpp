@@ -1,0 +1,37 @@
+#include <sonae/amqp/topology.hpp>
+
+namespace sonae::amqp {
+
+std::string Topology::retry_queue(const std::string& kind, std::chrono::seconds delay) const {
+    return prefix + "." + kind + ".retry." + std::to_string(delay.count()) + "s";
+}
+
+std::string Topology::retry_key(const std::string& kind, std::chrono::seconds delay) const {
+    return kind + "." + std::to_string(delay.count()) + "s";
+}
+
+void Topology::declare(Connection& conn) const {
+    conn.declare_exchange(exchange());
+    conn.declare_exchange(dead_letter_exchange());
+    conn.declare_exchange(retry_exchange());
+    for (const char* kind : kKinds) {
+        const std::string dead = dead_queue(kind);
+        conn.declare_queue(QueueSpec{dead, true, "", "", 0, 0});
+        conn.bind_queue(dead, dead_letter_exchange(), kind);
+
+        const std::string q = queue(kind);
+        conn.declare_queue(QueueSpec{q, true, dead_letter_exchange(), "", kDeliveryLimit, 0});
+        conn.bind_queue(q, exchange(), kind);
+    }
+    // Delay queues hold a message for a fixed time, then dead-letter it back to its work queue.
+    for (const char* kind : {"notifications", "actions"}) {
+        for (int s : kRetryDelaysS) {
+            const std::chrono::seconds delay(s);
+            const std::string rq = retry_queue(kind, delay);
+            conn.declare_queue(QueueSpec{rq, false, exchange(), kind, 0, std::int64_t{s} * 1000});
+            conn.bind_queue(rq, retry_exchange(), retry_key(kind, delay));
+        }
+    }
+}
+
+}  // namespace sonae::amqp

@@ -1,0 +1,107 @@
+// Run-time configuration: environment variables (PRODUCT §2) and the YAML files of
+// SONAE_CONFIG_DIR (sources, channels, responders). Every file is checked against its JSON
+// Schema; a wrong file is refused with "file:line: reason". Secrets may be written as
+// ${env:NAME}, ${env:NAME:-default} or ${file:PATH}; they are never logged.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <sonae/core/event.hpp>
+#include <sonae/core/result.hpp>
+#include <sonae/ingest/ingest.hpp>
+
+namespace sonae::config {
+
+struct Environment {
+    std::string http_address = "127.0.0.1";
+    std::uint16_t http_port = 8080;
+    std::string redis_url = "redis://127.0.0.1:6379";
+    std::string amqp_url = "amqp://guest:guest@127.0.0.1:5672/";
+    std::string config_dir = "config/dev";
+    std::string playbook_dir = "playbooks";
+    std::string schema_dir;        // SONAE_SCHEMA_DIR, default: the source tree's schemas/
+    std::string prefix = "sonae";  // SONAE_PREFIX: Redis key prefix and AMQP name prefix
+};
+
+// Reads SONAE_HTTP_ADDR, SONAE_REDIS_URL, SONAE_AMQP_URL, SONAE_CONFIG_DIR, SONAE_PLAYBOOK_DIR,
+// SONAE_SCHEMA_DIR, SONAE_PREFIX. Errors name the variable.
+core::Result<Environment> read_environment();
+
+// Replaces ${env:NAME}, ${env:NAME:-default} and ${file:PATH} references.
+core::Result<std::string> expand_references(const std::string& value);
+
+struct Source {
+    std::string name;
+    std::string tenant = "default";
+    ingest::Format format = ingest::Format::kGeneric;
+    ingest::AuthConfig auth;
+    std::string routing_key;  // PagerDuty Events v2: /v2/enqueue selects the source by it
+    bool exercise = false;
+    std::size_t max_body = 1024 * 1024;
+    double rate_per_s = 200;
+    double burst = 400;
+};
+
+struct Channel {
+    std::string name;
+    std::string tenant = "default";
+    std::string type;  // webhook | slack | mattermost | teams | lineworks | email
+    std::string url;
+    std::string secret;
+    core::Classification max_classification = core::Classification::k3C;
+    bool exercise = false;
+    bool all = false;
+    std::vector<std::string> roles;
+    core::Duration timeout = 10 * core::kSecond;
+    std::vector<std::string> to;
+};
+
+struct Responder {
+    std::string id;
+    std::string name;
+    std::string tenant = "default";
+    std::string role;  // viewer | responder | commander | admin | prefecture
+    std::vector<std::string> playbook_roles;
+    std::string slack, mattermost, teams, lineworks, email;
+};
+
+struct ApiToken {
+    std::string name;
+    std::string tenant = "default";
+    std::string sha256_hex;
+    std::string role;
+};
+
+struct ChatSecrets {
+    std::string slack_signing_secret;
+    std::string mattermost_token;
+    std::string teams_security_token;
+    std::string lineworks_bot_secret;
+};
+
+struct Config {
+    std::string dir;
+    std::vector<Source> sources;
+    std::vector<Channel> channels;  // only enabled ones (a channel whose url is empty is skipped)
+    std::vector<std::string> disabled_channels;
+    std::vector<Responder> responders;
+    std::vector<ApiToken> api_tokens;
+    ChatSecrets chat;
+
+    const Source* find_source(const std::string& name) const;
+    const Source* find_source_by_routing_key(const std::string& key) const;
+    const Channel* find_channel(const std::string& name) const;
+};
+
+// Loads sources.yaml, channels.yaml and responders.yaml (each optional) from `dir`.
+core::Result<Config> load(const std::string& dir, const std::string& schema_dir);
+
+// The schema directory: SONAE_SCHEMA_DIR or the source tree's schemas/.
+std::string default_schema_dir();
+
+// Human-readable summary without secrets, printed at start-up.
+std::string describe(const Config& config);
+
+}  // namespace sonae::config

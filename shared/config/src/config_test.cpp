@@ -1,0 +1,111 @@
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <doctest/doctest.h>
+
+#include <sonae/config/config.hpp>
+
+using namespace sonae;
+
+namespace {
+
+std::string dir_with(const std::map<std::string, std::string>& files) {
+    static int n = 0;
+    const auto dir =
+        std::filesystem::temp_directory_path() /
+        ("sonae-config-test-" + std::to_string(::getpid()) + "-" + std::to_string(++n));
+    std::filesystem::create_directories(dir);
+    for (const auto& [name, content] : files)
+        std::ofstream(dir / name) << content;
+    return dir.string();
+}
+
+const std::string kSchemas = SONAE_SOURCE_DIR "/schemas";
+
+}  // namespace
+
+TEST_CASE("the development configuration loads") {
+    auto c = config::load(SONAE_SOURCE_DIR "/config/dev", kSchemas);
+    REQUIRE(c);
+    CHECK(c->sources.size() == 8);
+    const auto* splunk = c->find_source("splunk");
+    REQUIRE(splunk != nullptr);
+    CHECK(splunk->auth.scheme == ingest::AuthScheme::kQueryToken);
+    CHECK(splunk->auth.secret == "dev-token");
+    REQUIRE(c->find_source_by_routing_key("devroutingkey0000000000000000000") != nullptr);
+    CHECK(c->find_source_by_routing_key("devroutingkey0000000000000000000")->name == "pagerduty");
+    CHECK(c->find_source_by_routing_key("other") == nullptr);
+    CHECK(c->chat.slack_signing_secret == "8f742231b10e8888abcd99yyyzzz85a5");
+    CHECK(c->api_tokens.at(0).role == "admin");
+    // Without SONAE_DEV_WEBHOOK_URL the dev webhook is disabled, not an error.
+    if (std::getenv("SONAE_DEV_WEBHOOK_URL") == nullptr) {
+        CHECK(c->channels.empty());
+        CHECK(c->disabled_channels == std::vector<std::string>{"dev-webhook"});
+    }
+}
+
+TEST_CASE("secret references") {
+    ::setenv("SONAE_TEST_SECRET", "s3cret", 1);
+    CHECK(config::expand_references("Bearer ${env:SONAE_TEST_SECRET}").value() == "Bearer s3cret");
+    CHECK(config::expand_references("${env:SONAE_TEST_UNSET_X:-fallback}").value() == "fallback");
+    CHECK_FALSE(config::expand_references("${env:SONAE_TEST_UNSET_X}"));
+    CHECK_FALSE(config::expand_references("${vault:x}"));
+    CHECK_FALSE(config::expand_references("${env:oops"));
+    const std::string dir = dir_with({{"token", "from-file\n"}});
+    CHECK(config::expand_references("${file:" + dir + "/token}").value() == "from-file");
+    CHECK_FALSE(config::expand_references("${file:" + dir + "/missing}"));
+}
+
+TEST_CASE("a wrong file is refused with file, line and reason") {
+    auto bad_format = config::load(
+        dir_with(
+            {{"sources.yaml",
+              "sources:\n  - name: a\n    format: syslog\n    auth: {type: bearer, token: t}\n"}}),
+        kSchemas);
+    REQUIRE_FALSE(bad_format);
+    CHECK(bad_format.error().message.find("sources.yaml:3: ") != std::string::npos);
+
+    auto unknown_key =
+        config::load(dir_with({{"sources.yaml",
+                                "sources:\n  - name: a\n    format: generic\n    auth: {type: "
+                                "bearer, token: t}\n    colour: red\n"}}),
+                     kSchemas);
+    REQUIRE_FALSE(unknown_key);
+    CHECK(unknown_key.error().message.find("sources.yaml:") != std::string::npos);
+
+    auto missing_token = config::load(
+        dir_with({{"sources.yaml",
+                   "sources:\n  - name: a\n    format: generic\n    auth: {type: bearer}\n"}}),
+        kSchemas);
+    REQUIRE_FALSE(missing_token);
+    CHECK(missing_token.error().message.find("sources.yaml:4: auth type 'bearer' needs 'token'") !=
+          std::string::npos);
+
+    auto insecure = config::load(
+        dir_with({{"sources.yaml",
+                   "sources:\n  - name: a\n    format: generic\n    auth: {type: none}\n"}}),
+        kSchemas);
+    REQUIRE_FALSE(insecure);
+    CHECK(insecure.error().message.find("insecure: true") != std::string::npos);
+
+    auto unset = config::load(dir_with({{"channels.yaml",
+                                         "channels:\n  - name: c\n    type: webhook\n    url: "
+                                         "${env:SONAE_TEST_UNSET_URL}\n"}}),
+                              kSchemas);
+    REQUIRE_FALSE(unset);
+    CHECK(unset.error().message.find(
+              "channels.yaml:4: environment variable SONAE_TEST_UNSET_URL is not set") !=
+          std::string::npos);
+
+    auto dup = config::load(
+        dir_with({{"sources.yaml",
+                   "sources:\n  - {name: a, format: generic, auth: {type: bearer, token: t}}\n  - "
+                   "{name: a, format: wazuh, auth: {type: bearer, token: t}}\n"}}),
+        kSchemas);
+    REQUIRE_FALSE(dup);
+    CHECK(dup.error().message.find("duplicate source name") != std::string::npos);
+
+    CHECK_FALSE(config::load("/nonexistent/dir", kSchemas));
+}

@@ -1,0 +1,65 @@
+// An HTTP/1.1 server on Boost.Beast: one coroutine per connection on its own strand, a timeout
+// before every read (slowloris), header and body limits, a connection cap, keep-alive.
+// Request handling is a plain coroutine from request to response, testable without sockets.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+namespace sonae::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using Request = beast::http::request<beast::http::string_body>;
+using Response = beast::http::response<beast::http::string_body>;
+using Status = beast::http::status;
+using Handler = std::function<asio::awaitable<Response>(Request&)>;
+
+struct ServerOptions {
+    std::string address = "127.0.0.1";
+    std::uint16_t port = 8080;  // 0 picks a free port
+    std::size_t max_body = 1024 * 1024;
+    std::size_t max_header = 16 * 1024;
+    std::size_t max_connections = 4096;
+    std::chrono::milliseconds read_timeout{10000};  // whole request, from its first byte
+    std::chrono::milliseconds idle_timeout{60000};  // between keep-alive requests
+    std::chrono::milliseconds write_timeout{10000};
+};
+
+// Builds a JSON response with the given body text.
+Response json_response(Status status, std::string body, unsigned version = 11);
+
+class Server {
+  public:
+    Server(asio::io_context& ioc, ServerOptions options, Handler handler);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    void start();  // binds and listens; throws std::system_error when the address is taken
+    void stop();   // stops accepting; open connections finish their current request
+    std::uint16_t port() const { return port_; }
+    std::size_t active_connections() const { return active_->load(); }
+
+  private:
+    asio::awaitable<void> accept_loop();
+
+    asio::io_context& ioc_;
+    ServerOptions options_;
+    Handler handler_;
+    asio::ip::tcp::acceptor acceptor_;
+    std::uint16_t port_ = 0;
+    std::shared_ptr<std::atomic<std::size_t>> active_;
+};
+
+}  // namespace sonae::http

@@ -1,0 +1,117 @@
+// A synchronous Redis client over hiredis. One Connection belongs to one thread. After any I/O
+// error the hiredis context is discarded; the next call reconnects. Scripts run by SHA and are
+// loaded again when the server answers NOSCRIPT (after a restart or SCRIPT FLUSH).
+#pragma once
+
+#include <chrono>
+#include <initializer_list>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct redisContext;
+struct redisReply;
+
+namespace sonae::redis {
+
+struct Settings {
+    std::string host = "127.0.0.1";
+    int port = 6379;
+    std::string password;
+    int db = 0;
+    std::chrono::milliseconds connect_timeout{2000};
+    std::chrono::milliseconds command_timeout{5000};
+
+    // redis://[:password@]host[:port][/db]; throws std::invalid_argument.
+    static Settings from_url(std::string_view url);
+};
+
+// Connection-level failures: the connection has been discarded.
+class Error : public std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+class IoError : public Error {
+    using Error::Error;
+};
+class TimeoutError : public IoError {
+    using IoError::IoError;
+};
+class ProtocolError : public Error {
+    using Error::Error;
+};
+// The server answered with an error (WRONGTYPE, a script's error_reply...): still connected.
+class ReplyError : public Error {
+    using Error::Error;
+};
+
+class Reply {
+  public:
+    enum class Type { kNil, kString, kStatus, kError, kInteger, kArray };
+
+    Reply() = default;
+    static Reply from_hiredis(const redisReply* r);
+
+    Type type() const { return type_; }
+    bool is_nil() const { return type_ == Type::kNil; }
+    bool is_error() const { return type_ == Type::kError; }
+    // String, status or error text. Throws ProtocolError for other types.
+    const std::string& str() const;
+    long long integer() const;
+    const std::vector<Reply>& elements() const;
+
+  private:
+    Type type_ = Type::kNil;
+    std::string str_;
+    long long integer_ = 0;
+    std::vector<Reply> elements_;
+};
+
+class Script {
+  public:
+    explicit Script(std::string source);
+    const std::string& source() const { return source_; }
+    const std::string& sha() const { return sha_; }
+
+  private:
+    std::string source_;
+    std::string sha_;
+};
+
+class Connection {
+  public:
+    explicit Connection(Settings settings);
+    ~Connection();
+    Connection(Connection&&) noexcept;
+    Connection& operator=(Connection&&) noexcept;
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    // Throws IoError/TimeoutError (connection dropped) or ReplyError (error reply).
+    Reply command(const std::vector<std::string>& args);
+    Reply command(std::initializer_list<std::string_view> args);
+    // Sends all commands, then reads all replies; error replies come back as kError replies.
+    std::vector<Reply> pipeline(const std::vector<std::vector<std::string>>& commands);
+    // EVALSHA with a NOSCRIPT fallback that loads the script and retries once.
+    Reply eval(const Script& script, const std::vector<std::string>& keys,
+               const std::vector<std::string>& args);
+
+    bool connected() const { return ctx_ != nullptr; }
+    void disconnect();
+    void connect();  // no-op when connected; throws IoError when the server is unreachable
+
+    const Settings& settings() const { return settings_; }
+
+  private:
+    struct ContextDeleter {
+        void operator()(redisContext* c) const;
+    };
+    [[noreturn]] void fail();
+    Reply read_reply();
+
+    Settings settings_;
+    std::unique_ptr<redisContext, ContextDeleter> ctx_;
+};
+
+}  // namespace sonae::redis

@@ -1,0 +1,94 @@
+// The Redis wrapper's error paths, against the throwaway server of scripts/test.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <cstdlib>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <doctest/doctest.h>
+
+#include <sonae/redis/redis.hpp>
+
+using namespace sonae::redis;
+
+namespace {
+
+Settings server() {
+    const char* url = std::getenv("SONAE_TEST_REDIS_URL");
+    if (url == nullptr)
+        FAIL("SONAE_TEST_REDIS_URL is not set: run scripts/test");
+    return Settings::from_url(url);
+}
+
+int unused_port() {
+    boost::asio::io_context ioc;
+    boost::asio::ip::tcp::acceptor a(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    return a.local_endpoint().port();  // closed again when `a` goes: nothing listens there
+}
+
+}  // namespace
+
+TEST_CASE("URLs") {
+    const Settings s = Settings::from_url("redis://:secret@10.0.0.5:6380/3");
+    CHECK(s.host == "10.0.0.5");
+    CHECK(s.port == 6380);
+    CHECK(s.password == "secret");
+    CHECK(s.db == 3);
+    CHECK(Settings::from_url("redis://localhost").port == 6379);
+    CHECK_THROWS_AS(Settings::from_url("http://localhost"), std::invalid_argument);
+    CHECK_THROWS_AS(Settings::from_url("redis://h/notanumber"), std::invalid_argument);
+}
+
+TEST_CASE("an unreachable server is an IoError, and the connection can be tried again") {
+    Settings s;
+    s.port = unused_port();
+    s.connect_timeout = std::chrono::milliseconds(300);
+    Connection c(s);
+    CHECK_THROWS_AS(c.command({"PING"}), IoError);
+    CHECK_FALSE(c.connected());
+    CHECK_THROWS_AS(c.command({"PING"}), IoError);
+}
+
+TEST_CASE("typed replies, error replies, and the connection stays usable") {
+    Connection c(server());
+    const std::string key = "redis-test:" + std::to_string(std::rand());
+    CHECK(c.command({"SET", key, "v"}).str() == "OK");
+    CHECK(c.command({"GET", key}).str() == "v");
+    CHECK(c.command({"GET", key + ":none"}).is_nil());
+    CHECK(c.command({"INCR", key + ":n"}).integer() == 1);
+    CHECK_THROWS_AS(c.command({"LPUSH", key, "x"}), ReplyError);  // WRONGTYPE
+    CHECK(c.connected());
+    CHECK(c.command({"PING"}).str() == "PONG");
+    CHECK_THROWS_AS(c.command({"GET", key}).integer(), ProtocolError);  // a string, not an integer
+    auto replies = c.pipeline({{"GET", key}, {"LPUSH", key, "x"}, {"DEL", key, key + ":n"}});
+    REQUIRE(replies.size() == 3);
+    CHECK(replies[0].str() == "v");
+    CHECK(replies[1].is_error());
+    CHECK(replies[2].integer() == 2);
+}
+
+TEST_CASE("scripts run by SHA and are loaded again after SCRIPT FLUSH") {
+    Connection c(server());
+    const Script add("return tonumber(ARGV[1]) + tonumber(ARGV[2])");
+    CHECK(c.eval(add, {}, {"2", "3"}).integer() == 5);
+    c.command({"SCRIPT", "FLUSH"});
+    CHECK(c.eval(add, {}, {"4", "5"}).integer() == 9);  // NOSCRIPT -> SCRIPT LOAD -> retry
+    const Script failing("return redis.error_reply('NOPE refused')");
+    CHECK_THROWS_WITH_AS(c.eval(failing, {}, {}), "NOPE refused", ReplyError);
+}
+
+TEST_CASE("a command past its deadline is a TimeoutError; the next call reconnects") {
+    Settings s = server();
+    s.command_timeout = std::chrono::milliseconds(200);
+    Connection c(s);
+    CHECK_THROWS_AS(c.command({"BLPOP", "redis-test:never", "2"}), TimeoutError);
+    CHECK_FALSE(c.connected());
+    CHECK(c.command({"PING"}).str() == "PONG");
+}
+
+TEST_CASE("a connection the server closed fails once, then reconnects") {
+    Connection victim(server());
+    Connection admin(server());
+    CHECK(victim.command({"CLIENT", "SETNAME", "victim"}).str() == "OK");
+    admin.command({"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"});
+    CHECK_THROWS_AS(victim.command({"PING"}), IoError);
+    CHECK(victim.command({"PING"}).str() == "PONG");
+}

@@ -1,0 +1,103 @@
+// IncidentStore: the orchestrator's and notifier's view of Redis. Every multi-key change is one
+// Lua script, so a crash never leaves half a transition: the incident state (with a version for
+// optimistic concurrency between replicas), its timeline, its timers, the idempotency marker of
+// the input and the transactional outbox of messages still to publish are written together.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <sonae/core/engine.hpp>
+#include <sonae/redis/redis.hpp>
+#include <sonae/store/keys.hpp>
+
+namespace sonae::store {
+
+struct Loaded {
+    core::Incident incident;
+    std::int64_t version = 0;
+};
+
+// A message the transition must publish once committed.
+struct OutboxMessage {
+    std::string routing_key;  // notifications | actions | commands
+    std::string message_id;
+    std::string type;
+    std::string body;
+    nlohmann::json to_json() const;
+    static OutboxMessage from_json(const nlohmann::json& j);
+};
+
+struct Commit {
+    std::string tenant;
+    std::string incident_id;
+    std::int64_t expected_version = 0;  // 0: the incident must not exist yet
+    const core::Transition* transition = nullptr;
+    std::string processed_id;  // idempotency marker of the input (event id, timer firing)
+    std::int64_t processed_ttl_s = 7 * 24 * 3600;
+    std::vector<OutboxMessage> outbox;
+    std::vector<std::string> release_dedup_keys;  // when the incident resolves
+    core::TimePoint now = 0;                      // commit time (orders the outbox sweep)
+};
+
+enum class CommitOutcome { kCommitted, kConflict, kAlreadyProcessed };
+
+struct TimerFiring {
+    std::string member;  // "<tenant>|<incident>|<timer>"
+    core::TimePoint due = 0;
+    std::string lease;  // member@due, to finish or to find again after a crash
+};
+
+class IncidentStore {
+  public:
+    IncidentStore(redis::Connection& redis, Keys keys);
+
+    const Keys& keys() const { return keys_; }
+
+    bool processed(const std::string& tenant, const std::string& id);
+    // Plain markers by full key (delivered notifications, executed actions).
+    bool processed_key_exists(const std::string& key);
+    void mark(const std::string& key, std::int64_t ttl_s);
+    // The open incident for this dedup key, or a freshly reserved id (second = true).
+    std::pair<std::string, bool> correlate(const std::string& tenant, const std::string& dedup_key,
+                                           const std::string& day);
+    // The open incident for this dedup key, without reserving anything.
+    std::optional<std::string> lookup_dedup(const std::string& tenant,
+                                            const std::string& dedup_key);
+    std::optional<Loaded> load(const std::string& tenant, const std::string& id);
+    CommitOutcome commit(const Commit& c);
+    // Removes dedup -> id only if it still points at this incident.
+    void release_dedup(const std::string& tenant, const std::string& dedup_key,
+                       const std::string& incident_id);
+
+    // Outbox of one committed input: read, then clear once published.
+    std::vector<OutboxMessage> outbox(const std::string& tenant, const std::string& processed_id);
+    void clear_outbox(const std::string& tenant, const std::string& processed_id);
+    // Outboxes older than `older_than` (crash between commit and publish): (tenant, id) pairs.
+    std::vector<std::pair<std::string, std::string>> stale_outboxes(core::TimePoint older_than);
+
+    // Moves due timers into leases until `lease_until`; returns the firings.
+    std::vector<TimerFiring> lease_due_timers(core::TimePoint now, core::TimePoint lease_until,
+                                              int limit);
+    void finish_timer(const TimerFiring& f);
+    // Puts back timers whose lease expired (their orchestrator died). Returns how many.
+    int requeue_expired_leases(core::TimePoint now);
+
+    // Appends one entry to an incident's timeline (deliveries, refused commands).
+    void append_timeline(const std::string& tenant, const std::string& incident,
+                         const core::TimelineEntry& e);
+    std::vector<nlohmann::json> timeline(const std::string& tenant, const std::string& incident);
+
+  private:
+    redis::Connection& redis_;
+    Keys keys_;
+};
+
+nlohmann::json timeline_entry_json(const core::TimelineEntry& e);
+
+}  // namespace sonae::store

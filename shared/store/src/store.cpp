@@ -1,0 +1,268 @@
+#include <sonae/store/store.hpp>
+
+namespace sonae::store {
+namespace {
+
+const redis::Script kCorrelate(R"lua(
+-- KEYS[1] dedup key, KEYS[2] day counter; ARGV[1] day (YYYYMMDD)
+local id = redis.call('GET', KEYS[1])
+if id then return {id, 0} end
+local n = redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], 172800)
+id = string.format('INC-%s-%04d', ARGV[1], n)
+redis.call('SET', KEYS[1], id)
+return {id, 1}
+)lua");
+
+const redis::Script kCommit(R"lua(
+-- KEYS: incident, timeline, timers, processed, outbox, outboxes, incidents, open
+-- ARGV: expected version, state, processed ttl, incident id, opened_at, open flag, outbox member,
+--       now, #timeline, #timer adds, #timer removals, #outbox, #dedup releases, then the lists.
+local ver = tonumber(redis.call('HGET', KEYS[1], 'ver') or '0')
+if ver ~= tonumber(ARGV[1]) then return {0, ver} end
+if ARGV[3] ~= '0' and redis.call('EXISTS', KEYS[4]) == 1 then return {2, ver} end
+redis.call('HSET', KEYS[1], 'state', ARGV[2], 'ver', ver + 1)
+local i = 14
+for k = 1, tonumber(ARGV[9]) do redis.call('XADD', KEYS[2], '*', 'e', ARGV[i]); i = i + 1 end
+for k = 1, tonumber(ARGV[10]) do redis.call('ZADD', KEYS[3], ARGV[i + 1], ARGV[i]); i = i + 2 end
+for k = 1, tonumber(ARGV[11]) do redis.call('ZREM', KEYS[3], ARGV[i]); i = i + 1 end
+local n_out = tonumber(ARGV[12])
+for k = 1, n_out do redis.call('RPUSH', KEYS[5], ARGV[i]); i = i + 1 end
+if n_out > 0 then redis.call('ZADD', KEYS[6], ARGV[8], ARGV[7]) end
+for k = 1, tonumber(ARGV[13]) do
+  if redis.call('GET', ARGV[i]) == ARGV[4] then redis.call('DEL', ARGV[i]) end
+  i = i + 1
+end
+if ARGV[3] ~= '0' then redis.call('SET', KEYS[4], '1', 'EX', ARGV[3]) end
+redis.call('ZADD', KEYS[7], 'NX', ARGV[5], ARGV[4])
+if ARGV[6] == '1' then redis.call('SADD', KEYS[8], ARGV[4]) else redis.call('SREM', KEYS[8], ARGV[4]) end
+return {1, ver + 1}
+)lua");
+
+const redis::Script kRelease(R"lua(
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+)lua");
+
+const redis::Script kLease(R"lua(
+-- KEYS[1] timers, KEYS[2] leases; ARGV[1] now, ARGV[2] lease until, ARGV[3] limit
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[3]))
+local out = {}
+for k = 1, #due, 2 do
+  local member, score = due[k], due[k + 1]
+  redis.call('ZREM', KEYS[1], member)
+  redis.call('ZADD', KEYS[2], ARGV[2], member .. '@' .. score)
+  out[#out + 1] = member
+  out[#out + 1] = score
+end
+return out
+)lua");
+
+const redis::Script kRequeue(R"lua(
+-- KEYS[1] timers, KEYS[2] leases; ARGV[1] now
+local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, 1000)
+for _, lease in ipairs(expired) do
+  local at = string.find(lease, '@[^@]*$')
+  local member, due = string.sub(lease, 1, at - 1), string.sub(lease, at + 1)
+  redis.call('ZREM', KEYS[2], lease)
+  redis.call('ZADD', KEYS[1], 'NX', due, member)
+end
+return #expired
+)lua");
+
+}  // namespace
+
+nlohmann::json OutboxMessage::to_json() const {
+    return {{"rk", routing_key}, {"id", message_id}, {"type", type}, {"body", body}};
+}
+
+OutboxMessage OutboxMessage::from_json(const nlohmann::json& j) {
+    return OutboxMessage{j.at("rk").get<std::string>(), j.at("id").get<std::string>(),
+                         j.value("type", ""), j.at("body").get<std::string>()};
+}
+
+nlohmann::json timeline_entry_json(const core::TimelineEntry& e) {
+    return {{"at", core::format_timestamp(e.at)},
+            {"kind", e.kind},
+            {"actor", e.actor},
+            {"text", e.text},
+            {"data", e.data}};
+}
+
+IncidentStore::IncidentStore(redis::Connection& redis, Keys keys)
+    : redis_(redis), keys_(std::move(keys)) {}
+
+bool IncidentStore::processed(const std::string& tenant, const std::string& id) {
+    return redis_.command({"EXISTS", keys_.processed(tenant, id)}).integer() == 1;
+}
+
+bool IncidentStore::processed_key_exists(const std::string& key) {
+    return redis_.command({"EXISTS", key}).integer() == 1;
+}
+
+void IncidentStore::mark(const std::string& key, std::int64_t ttl_s) {
+    redis_.command({"SET", key, "1", "EX", std::to_string(ttl_s)});
+}
+
+std::pair<std::string, bool> IncidentStore::correlate(const std::string& tenant,
+                                                      const std::string& dedup_key,
+                                                      const std::string& day) {
+    auto r = redis_.eval(kCorrelate, {keys_.dedup(tenant, dedup_key), keys_.sequence(tenant, day)},
+                         {day});
+    const auto& e = r.elements();
+    return {e.at(0).str(), e.at(1).integer() == 1};
+}
+
+std::optional<std::string> IncidentStore::lookup_dedup(const std::string& tenant,
+                                                       const std::string& dedup_key) {
+    auto r = redis_.command({"GET", keys_.dedup(tenant, dedup_key)});
+    if (r.is_nil())
+        return std::nullopt;
+    return r.str();
+}
+
+std::optional<Loaded> IncidentStore::load(const std::string& tenant, const std::string& id) {
+    auto r = redis_.command({"HMGET", keys_.incident(tenant, id), "state", "ver"});
+    const auto& e = r.elements();
+    if (e.at(0).is_nil())
+        return std::nullopt;
+    Loaded out;
+    out.incident = core::incident_from_json(nlohmann::json::parse(e.at(0).str()));
+    out.version = std::stoll(e.at(1).str());
+    return out;
+}
+
+CommitOutcome IncidentStore::commit(const Commit& c) {
+    const core::Transition& tr = *c.transition;
+    const core::Incident& inc = tr.incident;
+    std::vector<std::string> keys{
+        keys_.incident(c.tenant, c.incident_id),
+        keys_.timeline(c.tenant, c.incident_id),
+        keys_.timers(),
+        keys_.processed(c.tenant, c.processed_id.empty() ? "-" : c.processed_id),
+        keys_.outbox(c.tenant, c.processed_id.empty() ? "-" : c.processed_id),
+        keys_.outboxes(),
+        keys_.incidents(c.tenant),
+        keys_.open(c.tenant)};
+    std::vector<std::string> adds, removes;
+    for (const auto& t : tr.timers) {
+        const std::string member = core::timer_member(inc.tenant, inc.id, t.id);
+        if (t.cancel) {
+            removes.push_back(member);
+        } else {
+            adds.push_back(member);
+            adds.push_back(std::to_string(t.due));
+        }
+    }
+    std::vector<std::string> args{std::to_string(c.expected_version),
+                                  core::to_json(inc).dump(),
+                                  c.processed_id.empty() ? "0" : std::to_string(c.processed_ttl_s),
+                                  c.incident_id,
+                                  std::to_string(inc.opened_at),
+                                  inc.open() ? "1" : "0",
+                                  c.tenant + "|" + c.processed_id,
+                                  std::to_string(c.now),
+                                  std::to_string(tr.timeline.size()),
+                                  std::to_string(adds.size() / 2),
+                                  std::to_string(removes.size()),
+                                  std::to_string(c.outbox.size()),
+                                  std::to_string(c.release_dedup_keys.size())};
+    for (const auto& t : tr.timeline)
+        args.push_back(timeline_entry_json(t).dump());
+    args.insert(args.end(), adds.begin(), adds.end());
+    args.insert(args.end(), removes.begin(), removes.end());
+    for (const auto& m : c.outbox)
+        args.push_back(m.to_json().dump());
+    for (const auto& k : c.release_dedup_keys)
+        args.push_back(keys_.dedup(c.tenant, k));
+    auto r = redis_.eval(kCommit, keys, args);
+    switch (r.elements().at(0).integer()) {
+        case 1:
+            return CommitOutcome::kCommitted;
+        case 2:
+            return CommitOutcome::kAlreadyProcessed;
+        default:
+            return CommitOutcome::kConflict;
+    }
+}
+
+void IncidentStore::release_dedup(const std::string& tenant, const std::string& dedup_key,
+                                  const std::string& incident_id) {
+    redis_.eval(kRelease, {keys_.dedup(tenant, dedup_key)}, {incident_id});
+}
+
+std::vector<OutboxMessage> IncidentStore::outbox(const std::string& tenant,
+                                                 const std::string& processed_id) {
+    auto r = redis_.command({"LRANGE", keys_.outbox(tenant, processed_id), "0", "-1"});
+    std::vector<OutboxMessage> out;
+    for (const auto& e : r.elements())
+        out.push_back(OutboxMessage::from_json(nlohmann::json::parse(e.str())));
+    return out;
+}
+
+void IncidentStore::clear_outbox(const std::string& tenant, const std::string& processed_id) {
+    redis_.pipeline({{"DEL", keys_.outbox(tenant, processed_id)},
+                     {"ZREM", keys_.outboxes(), tenant + "|" + processed_id}});
+}
+
+std::vector<std::pair<std::string, std::string>> IncidentStore::stale_outboxes(
+    core::TimePoint older_than) {
+    auto r = redis_.command({"ZRANGEBYSCORE", keys_.outboxes(), "-inf", std::to_string(older_than),
+                             "LIMIT", "0", "100"});
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& e : r.elements()) {
+        const std::string& m = e.str();
+        const auto bar = m.find('|');
+        if (bar != std::string::npos)
+            out.emplace_back(m.substr(0, bar), m.substr(bar + 1));
+    }
+    return out;
+}
+
+std::vector<TimerFiring> IncidentStore::lease_due_timers(core::TimePoint now,
+                                                         core::TimePoint lease_until, int limit) {
+    auto r = redis_.eval(kLease, {keys_.timers(), keys_.timer_leases()},
+                         {std::to_string(now), std::to_string(lease_until), std::to_string(limit)});
+    std::vector<TimerFiring> out;
+    const auto& e = r.elements();
+    for (std::size_t i = 0; i + 1 < e.size(); i += 2) {
+        TimerFiring f;
+        f.member = e[i].str();
+        f.due = std::stoll(e[i + 1].str());
+        f.lease = f.member + "@" + e[i + 1].str();
+        out.push_back(std::move(f));
+    }
+    return out;
+}
+
+void IncidentStore::finish_timer(const TimerFiring& f) {
+    redis_.command({"ZREM", keys_.timer_leases(), f.lease});
+}
+
+int IncidentStore::requeue_expired_leases(core::TimePoint now) {
+    return static_cast<int>(
+        redis_.eval(kRequeue, {keys_.timers(), keys_.timer_leases()}, {std::to_string(now)})
+            .integer());
+}
+
+void IncidentStore::append_timeline(const std::string& tenant, const std::string& incident,
+                                    const core::TimelineEntry& e) {
+    redis_.command(
+        {"XADD", keys_.timeline(tenant, incident), "*", "e", timeline_entry_json(e).dump()});
+}
+
+std::vector<nlohmann::json> IncidentStore::timeline(const std::string& tenant,
+                                                    const std::string& incident) {
+    auto r = redis_.command({"XRANGE", keys_.timeline(tenant, incident), "-", "+"});
+    std::vector<nlohmann::json> out;
+    for (const auto& entry : r.elements()) {
+        const auto& fields = entry.elements().at(1).elements();
+        for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+            if (fields[i].str() == "e")
+                out.push_back(nlohmann::json::parse(fields[i + 1].str()));
+        }
+    }
+    return out;
+}
+
+}  // namespace sonae::store
