@@ -1,0 +1,338 @@
+#include "gateway.hpp"
+
+#include <chrono>
+#include <sstream>
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/field.hpp>
+#include <spdlog/spdlog.h>
+
+#include <sonae/crypto/crypto.hpp>
+
+namespace sonae::gateway {
+namespace {
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+using nlohmann::json;
+
+core::TimePoint now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// Bridges the publisher thread's callback into the caller's executor (a coroutine here), keeping
+// the io_context alive while the broker has not answered.
+template <typename Token>
+auto async_publish(amqp::ConfirmingPublisher& publisher, std::vector<amqp::Message> messages,
+                   Token&& token) {
+    return asio::async_initiate<Token, void(amqp::PublishOutcome)>(
+        [&publisher](auto handler, std::vector<amqp::Message> msgs) {
+            auto executor = asio::prefer(asio::get_associated_executor(handler),
+                                         asio::execution::outstanding_work.tracked);
+            auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+            publisher.submit(std::move(msgs), [shared, executor](amqp::PublishOutcome outcome) {
+                asio::post(executor, [shared, outcome = std::move(outcome)]() mutable {
+                    (*shared)(std::move(outcome));
+                });
+            });
+        },
+        token, std::move(messages));
+}
+
+bool json_content_type(std::string_view ct) {
+    const auto semi = ct.find(';');
+    std::string_view base = ct.substr(0, semi);
+    while (!base.empty() && base.back() == ' ')
+        base.remove_suffix(1);
+    if (base == "application/json" || base == "text/json")
+        return true;
+    return base.size() > 5 && base.substr(base.size() - 5) == "+json";
+}
+
+ingest::HeaderMap headers_of(const http::Request& req) {
+    ingest::HeaderMap h;
+    for (const auto& f : req)
+        h.set(f.name_string(), std::string(f.value()));
+    return h;
+}
+
+constexpr std::array<int, 12> kStatuses{200, 202, 400, 401, 403, 404, 413, 415, 429, 500, 503, 405};
+
+}  // namespace
+
+Gateway::Gateway(const config::Config& config, core::SchemaValidator event_schema,
+                 amqp::ConfirmingPublisher& publisher, Health& health, Options options)
+    : config_(config),
+      event_schema_(std::move(event_schema)),
+      publisher_(publisher),
+      health_(health),
+      options_(std::move(options)) {
+    for (const auto& s : config_.sources) {
+        limiters_[s.name] = std::make_unique<ingest::RateLimiter>(s.rate_per_s, s.burst);
+    }
+    for (int s : kStatuses)
+        by_status_[s];
+}
+
+http::Status Gateway::status_of(core::ErrorCode code) {
+    switch (code) {
+        case core::ErrorCode::kInvalidJson:
+        case core::ErrorCode::kInvalidField:
+        case core::ErrorCode::kInvalidCommand:
+            return http::Status::bad_request;
+        case core::ErrorCode::kUnauthorized:
+            return http::Status::unauthorized;
+        case core::ErrorCode::kForbidden:
+            return http::Status::forbidden;
+        case core::ErrorCode::kUnknownSource:
+        case core::ErrorCode::kNotFound:
+            return http::Status::not_found;
+        case core::ErrorCode::kPayloadTooLarge:
+            return http::Status::payload_too_large;
+        case core::ErrorCode::kUnsupportedMediaType:
+            return http::Status::unsupported_media_type;
+        case core::ErrorCode::kRateLimited:
+            return http::Status::too_many_requests;
+        case core::ErrorCode::kUnavailable:
+            return http::Status::service_unavailable;
+        case core::ErrorCode::kConflict:
+            return http::Status::conflict;
+        case core::ErrorCode::kInternal:
+            return http::Status::internal_server_error;
+    }
+    return http::Status::internal_server_error;
+}
+
+http::Response Gateway::error_response(const core::Error& e, unsigned version) {
+    const json body = {
+        {"error",
+         {{"code", core::error_code_name(e.code)}, {"message", e.message}, {"field", e.field}}}};
+    auto res = http::json_response(status_of(e.code), body.dump(), version);
+    if (e.code == core::ErrorCode::kUnauthorized)
+        res.set(bhttp::field::www_authenticate, "Bearer");
+    return res;
+}
+
+void Gateway::count(http::Status status) {
+    auto it = by_status_.find(static_cast<int>(status));
+    if (it != by_status_.end())
+        it->second.fetch_add(1, std::memory_order_relaxed);
+}
+
+asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
+    requests_.fetch_add(1, std::memory_order_relaxed);
+    const std::string_view target = req.target();
+    const auto qpos = target.find('?');
+    const std::string path(target.substr(0, qpos));
+    const std::string query(qpos == std::string_view::npos ? std::string_view{}
+                                                           : target.substr(qpos + 1));
+    http::Response res;
+    if (path == "/healthz") {
+        res = http::json_response(http::Status::ok, R"({"status":"ok"})", req.version());
+    } else if (path == "/readyz") {
+        res = readyz(req.version());
+    } else if (path == "/metrics") {
+        res = metrics(req.version());
+    } else if (path.rfind("/v1/events/", 0) == 0) {
+        const std::string name = path.substr(11);
+        const config::Source* source = config_.find_source(name);
+        if (req.method() != bhttp::verb::post) {
+            res = error_response({core::ErrorCode::kNotFound, "use POST", ""}, req.version());
+            res.result(http::Status::method_not_allowed);
+        } else if (source == nullptr) {
+            res = error_response({core::ErrorCode::kUnknownSource,
+                                  "unknown source '" + name.substr(0, 64) + "'", ""},
+                                 req.version());
+        } else {
+            res = co_await ingest(req, *source, query, false);
+        }
+    } else if (path == "/v2/enqueue") {
+        res = co_await enqueue(req);
+    } else {
+        res = error_response({core::ErrorCode::kNotFound, "no such endpoint", ""}, req.version());
+    }
+    count(res.result());
+    co_return res;
+}
+
+asio::awaitable<http::Response> Gateway::ingest(http::Request& req, const config::Source& source,
+                                                const std::string& query, bool pagerduty_api) {
+    const unsigned version = req.version();
+    const std::string& body = req.body();
+    if (body.size() > source.max_body) {
+        co_return error_response(
+            {core::ErrorCode::kPayloadTooLarge,
+             "body of " + std::to_string(body.size()) + " bytes exceeds the source's limit of " +
+                 std::to_string(source.max_body),
+             ""},
+            version);
+    }
+    const ingest::HeaderMap headers = headers_of(req);
+    const core::TimePoint now = now_ms();
+    if (!pagerduty_api) {
+        if (auto ok = ingest::authenticate(source.auth, ingest::Request{headers, body, query}, now);
+            !ok) {
+            co_return error_response(ok.error(), version);
+        }
+    }
+    std::int64_t retry_after = 1;
+    if (!limiters_.at(source.name)->try_acquire(now, &retry_after)) {
+        auto res = error_response({core::ErrorCode::kRateLimited,
+                                   "rate limit of source '" + source.name + "' exceeded", ""},
+                                  version);
+        res.set(bhttp::field::retry_after, std::to_string(retry_after));
+        co_return res;
+    }
+    if (auto ct = headers.get("content-type"); ct && !json_content_type(*ct)) {
+        co_return error_response(
+            {core::ErrorCode::kUnsupportedMediaType,
+             "content type '" + std::string(ct->substr(0, 64)) + "' is not JSON", ""},
+            version);
+    }
+    auto parsed = ingest::parse_json(body, ingest::ParseLimits{options_.max_json_depth});
+    if (!parsed)
+        co_return error_response(parsed.error(), version);
+    if (source.format == ingest::Format::kGeneric) {
+        if (auto ok = event_schema_.validate(*parsed); !ok)
+            co_return error_response(ok.error(), version);
+    }
+    auto adapted = ingest::adapt(source.format, *parsed, headers,
+                                 ingest::AdaptContext{source.name, source.tenant, now});
+    if (!adapted)
+        co_return error_response(adapted.error(), version);
+    std::vector<core::Event>& events = adapted.value();
+    if (events.empty()) {
+        co_return error_response(core::Error::invalid_field("", "the payload holds no event"),
+                                 version);
+    }
+    std::vector<amqp::Message> messages;
+    messages.reserve(events.size());
+    json ids = json::array();
+    for (auto& e : events) {
+        if (e.id.empty())
+            e.id = crypto::uuid_v4();
+        e.source = source.name;
+        e.tenant = source.tenant;
+        e.received_at = now;
+        e.exercise = e.exercise || source.exercise;
+        if (e.dedup_key.empty())
+            e.dedup_key = e.id;
+        json j = core::to_json(e);
+        // Safety net: whatever an adapter produced must be a valid canonical event.
+        if (auto ok = event_schema_.validate(j); !ok)
+            co_return error_response(ok.error(), version);
+        amqp::Message m;
+        m.exchange = options_.topology.exchange();
+        m.routing_key = "events";
+        m.message_id = e.id;
+        m.type = "event";
+        m.headers = {{"tenant", e.tenant}, {"source", e.source}};
+        m.body = j.dump();
+        messages.push_back(std::move(m));
+        ids.push_back(e.id);
+    }
+    const std::string dedup_key = events.front().dedup_key;
+    const std::size_t n = events.size();
+    amqp::PublishOutcome outcome =
+        co_await async_publish(publisher_, std::move(messages), asio::use_awaitable);
+    if (!outcome.ok) {
+        spdlog::warn("ingest {}: not accepted: {}", source.name, outcome.error);
+        auto res = error_response(
+            {core::ErrorCode::kUnavailable, "the message broker is unavailable; retry later", ""},
+            version);
+        res.set(bhttp::field::retry_after, std::to_string(options_.retry_after_s));
+        co_return res;
+    }
+    events_accepted_.fetch_add(n, std::memory_order_relaxed);
+    json body_out =
+        pagerduty_api
+            ? json{{"status", "success"}, {"message", "Event processed"}, {"dedup_key", dedup_key}}
+            : json{{"accepted", n}, {"event_ids", ids}};
+    co_return http::json_response(http::Status::accepted, body_out.dump(), version);
+}
+
+asio::awaitable<http::Response> Gateway::enqueue(http::Request& req) {
+    const unsigned version = req.version();
+    auto invalid = [&](const core::Error& e) {
+        // PagerDuty's own shape, plus sonae's error object.
+        const json body = {{"status", "invalid event"},
+                           {"message", "Event object is invalid"},
+                           {"errors", json::array({e.message})},
+                           {"error",
+                            {{"code", core::error_code_name(e.code)},
+                             {"message", e.message},
+                             {"field", e.field}}}};
+        return http::json_response(status_of(e.code), body.dump(), version);
+    };
+    if (req.method() != bhttp::verb::post)
+        co_return invalid({core::ErrorCode::kNotFound, "use POST", ""});
+    auto parsed = ingest::parse_json(req.body(), ingest::ParseLimits{options_.max_json_depth});
+    if (!parsed)
+        co_return invalid(parsed.error());
+    if (!parsed->is_object())
+        co_return invalid(core::Error::invalid_field("", "event must be a JSON object"));
+    auto rk = parsed->find("routing_key");
+    if (rk == parsed->end() || !rk->is_string() || rk->get<std::string>().empty()) {
+        co_return error_response(
+            {core::ErrorCode::kUnauthorized, "missing routing_key", "/routing_key"}, version);
+    }
+    const config::Source* source = config_.find_source_by_routing_key(rk->get<std::string>());
+    if (source == nullptr) {
+        co_return error_response(
+            {core::ErrorCode::kUnauthorized, "unknown routing_key", "/routing_key"}, version);
+    }
+    if (source->format != ingest::Format::kPagerDuty) {
+        co_return invalid(core::Error::invalid_field(
+            "/routing_key", "routing key belongs to a non-PagerDuty source"));
+    }
+    co_return co_await ingest(req, *source, "", true);
+}
+
+http::Response Gateway::readyz(unsigned version) const {
+    const bool broker = publisher_.connected();
+    const bool redis = health_.redis.load();
+    const json body = {
+        {"status", broker && redis ? "ready" : "not ready"}, {"broker", broker}, {"redis", redis}};
+    return http::json_response(
+        broker && redis ? http::Status::ok : http::Status::service_unavailable, body.dump(),
+        version);
+}
+
+http::Response Gateway::metrics(unsigned version) const {
+    std::ostringstream os;
+    const auto stats = publisher_.stats();
+    os << "# HELP sonae_gateway_requests_total HTTP requests received.\n"
+       << "# TYPE sonae_gateway_requests_total counter\n"
+       << "sonae_gateway_requests_total " << requests_.load() << "\n"
+       << "# HELP sonae_gateway_responses_total HTTP responses by status.\n"
+       << "# TYPE sonae_gateway_responses_total counter\n";
+    for (const auto& [status, n] : by_status_) {
+        os << "sonae_gateway_responses_total{status=\"" << status << "\"} " << n.load() << "\n";
+    }
+    os << "# HELP sonae_gateway_events_accepted_total Events confirmed by the broker and answered "
+          "202.\n"
+       << "# TYPE sonae_gateway_events_accepted_total counter\n"
+       << "sonae_gateway_events_accepted_total " << events_accepted_.load() << "\n"
+       << "# TYPE sonae_amqp_published_total counter\nsonae_amqp_published_total "
+       << stats.published << "\n"
+       << "# TYPE sonae_amqp_confirmed_total counter\nsonae_amqp_confirmed_total "
+       << stats.confirmed << "\n"
+       << "# TYPE sonae_amqp_failed_batches_total counter\nsonae_amqp_failed_batches_total "
+       << stats.failed_batches << "\n"
+       << "# TYPE sonae_amqp_reconnects_total counter\nsonae_amqp_reconnects_total "
+       << stats.reconnects << "\n"
+       << "# TYPE sonae_broker_connected gauge\nsonae_broker_connected "
+       << (publisher_.connected() ? 1 : 0) << "\n";
+    http::Response res{http::Status::ok, version};
+    res.set(bhttp::field::content_type, "text/plain; version=0.0.4");
+    res.body() = os.str();
+    return res;
+}
+
+}  // namespace sonae::gateway

@@ -1,0 +1,64 @@
+// The gateway's request handling (PRODUCT §3, §10): ingest of every format, health, readiness and
+// metrics. Requests are authenticated over their raw bytes, validated, normalised into canonical
+// events and answered 202 only once the broker confirmed every message of the request.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <sonae/amqp/publisher.hpp>
+#include <sonae/amqp/topology.hpp>
+#include <sonae/config/config.hpp>
+#include <sonae/core/result.hpp>
+#include <sonae/core/schema.hpp>
+#include <sonae/http/server.hpp>
+#include <sonae/ingest/ingest.hpp>
+
+namespace sonae::gateway {
+
+struct Options {
+    amqp::Topology topology;
+    std::size_t max_json_depth = 64;
+    int retry_after_s = 5;  // told to clients on 503
+};
+
+// Readiness of the dependencies, refreshed by a background probe.
+struct Health {
+    std::atomic<bool> redis{false};
+};
+
+class Gateway {
+  public:
+    Gateway(const config::Config& config, core::SchemaValidator event_schema,
+            amqp::ConfirmingPublisher& publisher, Health& health, Options options);
+
+    boost::asio::awaitable<http::Response> handle(http::Request& req);
+
+    // The one place that maps error codes to HTTP statuses and the JSON error body.
+    static http::Status status_of(core::ErrorCode code);
+    static http::Response error_response(const core::Error& e, unsigned version);
+
+  private:
+    boost::asio::awaitable<http::Response> ingest(http::Request& req, const config::Source& source,
+                                                  const std::string& query, bool pagerduty_api);
+    boost::asio::awaitable<http::Response> enqueue(http::Request& req);
+    http::Response metrics(unsigned version) const;
+    http::Response readyz(unsigned version) const;
+    void count(http::Status status);
+
+    const config::Config& config_;
+    core::SchemaValidator event_schema_;
+    amqp::ConfirmingPublisher& publisher_;
+    Health& health_;
+    Options options_;
+    std::map<std::string, std::unique_ptr<ingest::RateLimiter>> limiters_;
+
+    std::atomic<std::uint64_t> events_accepted_{0};
+    std::atomic<std::uint64_t> requests_{0};
+    std::map<int, std::atomic<std::uint64_t>>
+        by_status_;  // fixed set of statuses, created up front
+};
+
+}  // namespace sonae::gateway

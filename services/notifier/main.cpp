@@ -1,0 +1,90 @@
+// sonae-notifier: delivers notifications to channels and runs playbooks' HTTP actions.
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+#include <sonae/config/config.hpp>
+#include <sonae/log/log.hpp>
+
+#include "src/delivery.hpp"
+
+namespace {
+
+std::atomic<bool> g_running{true};
+extern "C" void on_signal(int) {
+    g_running = false;
+}
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+int env_int(const char* name, int fallback) {
+    const char* v = std::getenv(name);
+    return v != nullptr && *v != '\0' ? std::atoi(v) : fallback;
+}
+
+}  // namespace
+
+int main() {
+    using namespace sonae;
+    log::init("notifier");
+    auto env = config::read_environment();
+    if (!env) {
+        std::cerr << "sonae-notifier: " << env.error().message << "\n";
+        return 2;
+    }
+    auto cfg = config::load(env->config_dir, env->schema_dir);
+    if (!cfg) {
+        std::cerr << "sonae-notifier: configuration refused: " << cfg.error().message << "\n";
+        return 2;
+    }
+    for (const auto& ch : cfg->channels) {
+        if (ch.type == "lineworks" || ch.type == "email") {
+            std::cerr
+                << "sonae-notifier: channel " << ch.name << ": type " << ch.type
+                << " is not supported by this version (use webhook, slack, mattermost or teams)\n";
+            return 2;
+        }
+    }
+    spdlog::info("{}", config::describe(*cfg));
+    redis::Settings rsettings;
+    amqp::Settings asettings;
+    try {
+        rsettings = redis::Settings::from_url(env->redis_url);
+        asettings = amqp::Settings::from_url(env->amqp_url);
+    } catch (const std::exception& e) {
+        std::cerr << "sonae-notifier: " << e.what() << "\n";
+        return 2;
+    }
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    const amqp::Topology topology{env->prefix};
+    const store::Keys keys{env->prefix};
+    const int workers = std::max(1, env_int("SONAE_WORKERS", 2));
+    std::vector<std::thread> threads;
+    for (int w = 0; w < workers; ++w) {
+        threads.emplace_back([&, w] {
+            redis::Connection redis(rsettings);
+            store::IncidentStore store(redis, keys);
+            notifier::Notifier notifier(*cfg, store, topology);
+            amqp::ConsumerOptions opts{asettings,
+                                       topology,
+                                       {"notifications", "actions"},
+                                       16,
+                                       "notifier-" + std::to_string(w)};
+            amqp::ConsumerLoop loop(opts, [&](amqp::Connection& conn, const amqp::Delivery& d) {
+                return d.routing_key == "actions" ? notifier.on_action(conn, d, now_ms())
+                                                  : notifier.on_notification(conn, d, now_ms());
+            });
+            loop.run(g_running);
+        });
+    }
+    spdlog::info("notifier running with {} workers", workers);
+    for (auto& t : threads)
+        t.join();
+    spdlog::info("stopped");
+    return 0;
+}

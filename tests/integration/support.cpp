@@ -1,0 +1,274 @@
+#include "support.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace sonae::test {
+
+TestEnv TestEnv::require() {
+    TestEnv e;
+    const char* r = std::getenv("SONAE_TEST_REDIS_URL");
+    const char* a = std::getenv("SONAE_TEST_AMQP_URL");
+    const char* b = std::getenv("SONAE_TEST_BIN_DIR");
+    if (r == nullptr || a == nullptr) {
+        FAIL("SONAE_TEST_REDIS_URL / SONAE_TEST_AMQP_URL are not set: run scripts/test");
+    }
+    e.redis_url = r;
+    e.amqp_url = a;
+    e.bin_dir = b != nullptr ? b : SONAE_BINARY_DIR;
+    return e;
+}
+
+std::string unique_name(const std::string& stem) {
+    static std::mt19937_64 rng(std::random_device{}());
+    std::ostringstream os;
+    os << stem << std::hex << (rng() & 0xffffffffULL);
+    return os.str();
+}
+
+int free_port() {
+    boost::asio::io_context ioc;
+    boost::asio::ip::tcp::acceptor a(
+        ioc, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+    return a.local_endpoint().port();
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+void write_file(const std::string& path, const std::string& content) {
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+    std::ofstream(path, std::ios::binary) << content;
+}
+
+std::string make_temp_dir(const std::string& stem) {
+    const auto dir = std::filesystem::temp_directory_path() / unique_name("sonae-" + stem + "-");
+    std::filesystem::create_directories(dir);
+    return dir.string();
+}
+
+bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (pred())
+            return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return pred();
+}
+
+Process::Process(const std::string& path, const std::map<std::string, std::string>& env,
+                 const std::string& log_path)
+    : log_path_(log_path) {
+    std::map<std::string, std::string> merged;
+    for (char** e = environ; *e != nullptr; ++e) {
+        std::string kv(*e);
+        auto eq = kv.find('=');
+        if (eq != std::string::npos)
+            merged[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    for (const auto& [k, v] : env)
+        merged[k] = v;
+    std::vector<std::string> strings;
+    for (const auto& [k, v] : merged)
+        strings.push_back(k + "=" + v);
+    std::vector<char*> envp;
+    for (auto& s : strings)
+        envp.push_back(s.data());
+    envp.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attr, 0);
+    std::string p = path;
+    char* argv[] = {p.data(), nullptr};
+    const int rc = posix_spawn(&pid_, path.c_str(), &fa, &attr, argv, envp.data());
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    if (rc != 0) {
+        pid_ = -1;
+        FAIL("cannot start " << path);
+    }
+}
+
+Process::~Process() {
+    stop();
+}
+
+bool Process::alive() {
+    if (pid_ <= 0)
+        return false;
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return false;
+    }
+    return true;
+}
+
+void Process::kill_hard() {
+    if (pid_ <= 0)
+        return;
+    ::kill(-pid_, SIGKILL);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+}
+
+void Process::stop() {
+    if (pid_ <= 0)
+        return;
+    ::kill(-pid_, SIGTERM);
+    for (int i = 0; i < 300; ++i) {
+        int status = 0;
+        if (waitpid(pid_, &status, WNOHANG) == pid_) {
+            pid_ = -1;
+            return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    kill_hard();
+}
+
+std::string Process::log() const {
+    return read_file(log_path_);
+}
+
+Receiver::Receiver() {
+    http::ServerOptions opts;
+    opts.port = 0;
+    server_ = std::make_unique<http::Server>(
+        ioc_, opts, [this](http::Request& req) -> boost::asio::awaitable<http::Response> {
+            Received r;
+            r.target = std::string(req.target());
+            for (const auto& f : req) {
+                std::string name(f.name_string());
+                for (auto& c : name)
+                    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                r.headers[name] = std::string(f.value());
+            }
+            r.body = req.body();
+            int status = 200;
+            {
+                std::lock_guard lock(mu_);
+                requests_.push_back(std::move(r));
+                status = status_;
+            }
+            co_return http::json_response(static_cast<http::Status>(status), "{}");
+        });
+    server_->start();
+    thread_ = std::thread([this] { ioc_.run(); });
+}
+
+Receiver::~Receiver() {
+    ioc_.stop();
+    thread_.join();
+}
+
+std::string Receiver::url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(server_->port()) + path;
+}
+
+std::vector<Received> Receiver::requests() {
+    std::lock_guard lock(mu_);
+    return requests_;
+}
+
+void Receiver::set_status(int status) {
+    std::lock_guard lock(mu_);
+    status_ = status;
+}
+
+Stack::Stack(const TestEnv& env, Options options) : test_env_(env) {
+    prefix_ = unique_name("t");
+    port_ = free_port();
+    log_dir_ = make_temp_dir("logs");
+    env_ = {{"SONAE_HTTP_ADDR", "127.0.0.1:" + std::to_string(port_)},
+            {"SONAE_REDIS_URL", env.redis_url},
+            {"SONAE_AMQP_URL", env.amqp_url},
+            {"SONAE_CONFIG_DIR", options.config_dir},
+            {"SONAE_PLAYBOOK_DIR", options.playbook_dir},
+            {"SONAE_SCHEMA_DIR", env.source_dir + "/schemas"},
+            {"SONAE_PREFIX", prefix_},
+            {"SONAE_LOG_LEVEL", "info"}};
+    for (const auto& [k, v] : options.extra_env)
+        env_[k] = v;
+    redis_ = std::make_unique<redis::Connection>(redis::Settings::from_url(env.redis_url));
+    const std::string bin = env.bin_dir + "/services/";
+    orchestrator_ = std::make_unique<Process>(bin + "orchestrator/sonae-orchestrator", env_,
+                                              log_dir_ + "/orchestrator.log");
+    notifier_ = std::make_unique<Process>(bin + "notifier/sonae-notifier", env_,
+                                          log_dir_ + "/notifier.log");
+    gateway_ =
+        std::make_unique<Process>(bin + "gateway/sonae-gateway", env_, log_dir_ + "/gateway.log");
+    const bool ready = wait_until([&] { return http_get(url("/readyz")).status == 200; },
+                                  std::chrono::seconds(30));
+    if (!ready)
+        FAIL("the gateway did not become ready:\n" << logs());
+}
+
+Stack::~Stack() {
+    gateway_.reset();
+    orchestrator_.reset();
+    notifier_.reset();
+}
+
+std::string Stack::logs() {
+    return "--- gateway ---\n" + gateway_->log() + "\n--- orchestrator ---\n" +
+           orchestrator_->log() + "\n--- notifier ---\n" + notifier_->log();
+}
+
+namespace {
+HttpResult do_request(const std::string& method, const std::string& url, const std::string& body,
+                      std::vector<std::pair<std::string, std::string>> headers) {
+    thread_local http::Client client;
+    auto r = client.request(method, url, headers, body, std::chrono::seconds(15));
+    return HttpResult{r.status, r.body, r.headers};
+}
+}  // namespace
+
+HttpResult http_post(const std::string& url, const std::string& body,
+                     std::vector<std::pair<std::string, std::string>> headers) {
+    return do_request("POST", url, body, std::move(headers));
+}
+
+HttpResult http_get(const std::string& url,
+                    std::vector<std::pair<std::string, std::string>> headers) {
+    return do_request("GET", url, "", std::move(headers));
+}
+
+double metric(const std::string& page, const std::string& name) {
+    std::istringstream in(page);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.rfind(name + " ", 0) == 0)
+            return std::stod(line.substr(name.size() + 1));
+    }
+    return -1;
+}
+
+}  // namespace sonae::test

@@ -1,0 +1,127 @@
+// Test support for end-to-end tests: the environment scripts/test provides, child processes
+// for the services, a webhook receiver, unique names, and polling helpers.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <sonae/http/client.hpp>
+#include <sonae/http/server.hpp>
+#include <sonae/redis/redis.hpp>
+
+namespace sonae::test {
+
+struct TestEnv {
+    std::string redis_url;
+    std::string amqp_url;
+    std::string bin_dir;
+    std::string source_dir = SONAE_SOURCE_DIR;
+    // Fails the test (with a hint) when scripts/test did not set the servers up.
+    static TestEnv require();
+};
+
+std::string unique_name(const std::string& stem);
+int free_port();
+std::string read_file(const std::string& path);
+void write_file(const std::string& path, const std::string& content);
+std::string make_temp_dir(const std::string& stem);
+
+// Polls `pred` every 20 ms until it holds or `timeout` passes.
+bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
+
+// A child process in its own process group, stopped (TERM, then KILL) on destruction.
+class Process {
+  public:
+    Process(const std::string& path, const std::map<std::string, std::string>& env,
+            const std::string& log_path);
+    ~Process();
+    Process(const Process&) = delete;
+    Process& operator=(const Process&) = delete;
+    bool alive();
+    void kill_hard();  // SIGKILL, as in a crash
+    void stop();       // SIGTERM and wait
+    std::string log() const;
+
+  private:
+    int pid_ = -1;
+    std::string log_path_;
+};
+
+struct Received {
+    std::string target;
+    std::map<std::string, std::string> headers;  // lower-case names
+    std::string body;
+};
+
+// An HTTP receiver on 127.0.0.1 that records every request and answers `status`.
+class Receiver {
+  public:
+    Receiver();
+    ~Receiver();
+    std::string url(const std::string& path = "/hook") const;
+    std::vector<Received> requests();
+    void set_status(int status);
+
+  private:
+    boost::asio::io_context ioc_;
+    std::unique_ptr<http::Server> server_;
+    std::thread thread_;
+    std::mutex mu_;
+    std::vector<Received> requests_;
+    int status_ = 200;
+};
+
+// The three services of one stack with their own prefix, config and playbook dirs.
+class Stack {
+  public:
+    struct Options {
+        std::string config_dir;
+        std::string playbook_dir;
+        std::map<std::string, std::string> extra_env;
+    };
+    Stack(const TestEnv& env, Options options);
+    ~Stack();
+    std::string url(const std::string& path) const {
+        return "http://127.0.0.1:" + std::to_string(port_) + path;
+    }
+    const std::string& prefix() const { return prefix_; }
+    redis::Connection& redis() { return *redis_; }
+    std::map<std::string, std::string> env() const { return env_; }
+    Process& gateway() { return *gateway_; }
+    Process& orchestrator() { return *orchestrator_; }
+    Process& notifier() { return *notifier_; }
+    std::string logs();
+
+  private:
+    TestEnv test_env_;
+    std::string prefix_;
+    int port_ = 0;
+    std::map<std::string, std::string> env_;
+    std::string log_dir_;
+    std::unique_ptr<redis::Connection> redis_;
+    std::unique_ptr<Process> gateway_, orchestrator_, notifier_;
+};
+
+struct HttpResult {
+    long status = 0;
+    std::string body;
+    std::map<std::string, std::string> headers;
+    nlohmann::json json() const { return nlohmann::json::parse(body, nullptr, false); }
+};
+HttpResult http_post(const std::string& url, const std::string& body,
+                     std::vector<std::pair<std::string, std::string>> headers = {});
+HttpResult http_get(const std::string& url,
+                    std::vector<std::pair<std::string, std::string>> headers = {});
+
+// Reads one counter from a Prometheus text page.
+double metric(const std::string& page, const std::string& name);
+
+}  // namespace sonae::test
