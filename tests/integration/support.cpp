@@ -77,7 +77,7 @@ bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds tim
 }
 
 Process::Process(const std::string& path, const std::map<std::string, std::string>& env,
-                 const std::string& log_path)
+                 const std::string& log_path, const std::vector<std::string>& args)
     : log_path_(log_path) {
     std::map<std::string, std::string> merged;
     for (char** e = environ; *e != nullptr; ++e) {
@@ -104,9 +104,13 @@ Process::Process(const std::string& path, const std::map<std::string, std::strin
     posix_spawnattr_init(&attr);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
     posix_spawnattr_setpgroup(&attr, 0);
-    std::string p = path;
-    char* argv[] = {p.data(), nullptr};
-    const int rc = posix_spawn(&pid_, path.c_str(), &fa, &attr, argv, envp.data());
+    std::vector<std::string> words{path};
+    words.insert(words.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& w : words)
+        argv.push_back(w.data());
+    argv.push_back(nullptr);
+    const int rc = posix_spawn(&pid_, path.c_str(), &fa, &attr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     if (rc != 0) {

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sonae/amqp/connection.hpp>
 #include <sonae/http/client.hpp>
 #include <sonae/http/server.hpp>
 #include <sonae/redis/redis.hpp>
@@ -41,7 +42,7 @@ bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds tim
 class Process {
   public:
     Process(const std::string& path, const std::map<std::string, std::string>& env,
-            const std::string& log_path);
+            const std::string& log_path, const std::vector<std::string>& args = {});
     ~Process();
     Process(const Process&) = delete;
     Process& operator=(const Process&) = delete;
