@@ -6,7 +6,7 @@ target_compile_features(sonae_options INTERFACE cxx_std_20)
 target_compile_options(sonae_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Werror
   -Wshadow -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Woverloaded-virtual
-  -Wconversion -Wsign-conversion -Wnull-dereference -Wdouble-promotion -Wformat=2
+  -Wconversion -Wsign-conversion -Wdouble-promotion -Wformat=2
   -Wimplicit-fallthrough)
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   # GCC 12 reports false positives from inlined std::string / Boost code at -O2 and above.

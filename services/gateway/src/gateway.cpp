@@ -1,5 +1,6 @@
 #include "gateway.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <sstream>
 
@@ -45,14 +46,16 @@ auto async_publish(amqp::ConfirmingPublisher& publisher, std::vector<amqp::Messa
         token, std::move(messages));
 }
 
+// application/json, text/json and application/*+json, case-insensitively (RFC 9110), except
+// CloudEvents batches, which sonae does not take.
 bool json_content_type(std::string_view ct) {
-    const auto semi = ct.find(';');
-    std::string_view base = ct.substr(0, semi);
-    while (!base.empty() && base.back() == ' ')
-        base.remove_suffix(1);
-    if (base == "application/json" || base == "text/json")
-        return true;
-    return base.size() > 5 && base.substr(base.size() - 5) == "+json";
+    std::string base(ct.substr(0, ct.find(';')));
+    while (!base.empty() && (base.back() == ' ' || base.back() == '\t')) base.pop_back();
+    std::transform(base.begin(), base.end(), base.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (base == "application/json" || base == "text/json") return true;
+    if (base == "application/cloudevents-batch+json") return false;
+    return base.size() > 5 && base.rfind("application/", 0) == 0 && base.substr(base.size() - 5) == "+json";
 }
 
 ingest::HeaderMap headers_of(const http::Request& req) {
@@ -113,7 +116,9 @@ http::Response Gateway::error_response(const core::Error& e, unsigned version) {
     const json body = {
         {"error",
          {{"code", core::error_code_name(e.code)}, {"message", e.message}, {"field", e.field}}}};
-    auto res = http::json_response(status_of(e.code), body.dump(), version);
+    // Messages may quote request bytes that are not UTF-8: replace them rather than throw.
+    auto res = http::json_response(status_of(e.code),
+                                   body.dump(-1, ' ', false, json::error_handler_t::replace), version);
     if (e.code == core::ErrorCode::kUnauthorized)
         res.set(bhttp::field::www_authenticate, "Bearer");
     return res;
@@ -268,7 +273,7 @@ asio::awaitable<http::Response> Gateway::enqueue(http::Request& req) {
                             {{"code", core::error_code_name(e.code)},
                              {"message", e.message},
                              {"field", e.field}}}};
-        return http::json_response(status_of(e.code), body.dump(), version);
+        return http::json_response(status_of(e.code), body.dump(-1, ' ', false, json::error_handler_t::replace), version);
     };
     if (req.method() != bhttp::verb::post)
         co_return invalid({core::ErrorCode::kNotFound, "use POST", ""});

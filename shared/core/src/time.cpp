@@ -177,10 +177,22 @@ std::optional<TimePoint> parse_timestamp(std::string_view s) {
     if (i != s.size()) {
         return std::nullopt;
     }
+    static constexpr std::array<int, 12> kDays{31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (day > kDays[static_cast<std::size_t>(month - 1)] || (month == 2 && day == 29 && !leap)) {
+        return std::nullopt;
+    }
     const std::int64_t days =
         days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
     const std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second;
-    return (secs - offset_minutes * 60) * 1000 + millis;
+    const TimePoint t = (secs - offset_minutes * 60) * 1000 + millis;
+    // Only instants that format back as four-digit years (0000-01-01 .. 9999-12-31 UTC).
+    constexpr TimePoint kMin = -62167219200000;  // 0000-01-01T00:00:00Z
+    constexpr TimePoint kMax = 253402300799999;  // 9999-12-31T23:59:59.999Z
+    if (t < kMin || t > kMax) {
+        return std::nullopt;
+    }
+    return t;
 }
 
 namespace {

@@ -38,3 +38,14 @@ TEST_CASE("timestamps parse RFC 3339 with offsets and format in UTC or a fixed o
     CHECK(format_yyyymmdd(*parse_timestamp("2026-03-31T20:00:00Z"), 540) == "20260401");
     CHECK(format_yyyymmdd(*parse_timestamp("2026-03-31T20:00:00Z"), 0) == "20260331");
 }
+
+TEST_CASE("timestamps that cannot be written back are refused") {
+    CHECK_FALSE(parse_timestamp("2026-02-31T00:00:00Z").has_value());
+    CHECK_FALSE(parse_timestamp("2025-02-29T00:00:00Z").has_value());
+    CHECK(parse_timestamp("2024-02-29T00:00:00Z").has_value());
+    CHECK_FALSE(parse_timestamp("9999-12-31T23:59:59-01:00").has_value());  // year 10000 in UTC
+    CHECK_FALSE(parse_timestamp("0000-01-01T00:00:00+01:00").has_value());  // year -1 in UTC
+    const auto last = parse_timestamp("9999-12-31T23:59:59.999Z");
+    REQUIRE(last.has_value());
+    CHECK(parse_timestamp(format_timestamp(*last)) == last);
+}
