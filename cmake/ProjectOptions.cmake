@@ -11,12 +11,12 @@ target_compile_options(sonae_warnings INTERFACE
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   # GCC 12 reports false positives from inlined std::string / Boost code at -O2 and above.
   target_compile_options(sonae_warnings INTERFACE -Wno-maybe-uninitialized -Wno-restrict
-    -Wno-array-bounds -Wno-stringop-overflow)
+    -Wno-array-bounds -Wno-stringop-overflow -Wno-mismatched-new-delete)
 endif()
 
 # Beast/Asio compiled once per library instead of in every translation unit.
 target_compile_definitions(sonae_options INTERFACE
-  BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)
+  BOOST_ASIO_NO_DEPRECATED)
 
 if(SONAE_SANITIZE)
   target_compile_options(sonae_options INTERFACE

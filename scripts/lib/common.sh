@@ -41,15 +41,24 @@ ensure_packages() {
   return 0
 }
 
-# sonae_build DIR TYPE [cmake args...]: configure once, then build incrementally.
+# sonae_build DIR TYPE [cmake args...] [-- targets...]: configure once, build incrementally.
 sonae_build() {
   local dir="$1" type="$2"; shift 2
+  local -a args=() targets=()
+  while [ $# -gt 0 ]; do
+    if [ "$1" = "--" ]; then shift; targets=("$@"); break; fi
+    args+=("$1"); shift
+  done
   if [ ! -f "$dir/CMakeCache.txt" ]; then
-    cmake -S "$SONAE_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE="$type" "$@" >/dev/null
+    cmake -S "$SONAE_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE="$type" "${args[@]}" >/dev/null
   else
-    cmake "$dir" "$@" >/dev/null
+    cmake "$dir" "${args[@]}" >/dev/null
   fi
-  cmake --build "$dir" -j "$(nproc)"
+  if [ ${#targets[@]} -gt 0 ]; then
+    cmake --build "$dir" -j "$(nproc)" --target "${targets[@]}"
+  else
+    cmake --build "$dir" -j "$(nproc)"
+  fi
 }
 
 port_in_use() { ss -Htln "sport = :$1" 2>/dev/null | grep -q .; }

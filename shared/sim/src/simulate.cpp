@@ -140,10 +140,9 @@ class Simulation {
 
     std::string next_incident_id() {
         const std::string day = core::format_yyyymmdd(now_, engine_.catalog().utc_offset_minutes);
-        const int n = ++daily_[day];
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "%04d", n);
-        return "INC-" + day + "-" + buf;
+        std::string n = std::to_string(++daily_[day]);
+        if (n.size() < 4) n.insert(0, 4 - n.size(), '0');  // INC-YYYYMMDD-NNNN, as in Redis
+        return "INC-" + day + "-" + n;
     }
 
     core::Result<core::Ok> apply(std::size_t k, const core::Input& input,
