@@ -62,11 +62,17 @@ class Tap {
     Tap(const std::string& amqp_url, const std::string& prefix)
         : conn_(amqp::Settings::from_url(amqp_url)) {
         const amqp::Topology t{prefix};
-        const std::string q = unique_name(prefix + ".tap.");
-        conn_.declare_queue(amqp::QueueSpec{q, false, "", "", 0, 0});
-        conn_.bind_queue(q, t.exchange(), "events");
+        conn_.declare_queue(amqp::QueueSpec{queue_, false, "", "", 0, 0});
+        conn_.bind_queue(queue_, t.exchange(), "events");
         conn_.set_prefetch(500);
-        conn_.consume(q);
+        conn_.consume(queue_);
+    }
+    ~Tap() {
+        try {
+            amqp::Connection c(settings_);
+            c.delete_queue(queue_);
+        } catch (const std::exception&) {
+        }
     }
     // The event with this id, as the orchestrator receives it.
     json event(const std::string& id) {
@@ -87,6 +93,8 @@ class Tap {
     }
 
   private:
+    amqp::Settings settings_;
+    std::string queue_;
     amqp::Connection conn_;
     std::map<std::string, json> seen_;
 };

@@ -16,6 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sonae/amqp/topology.hpp>
+
 extern char** environ;
 
 namespace sonae::test {
@@ -239,6 +241,13 @@ Stack::~Stack() {
     gateway_.reset();
     orchestrator_.reset();
     notifier_.reset();
+    // Quorum queues are heavy: a test leaves none behind on the shared broker.
+    try {
+        amqp::Connection c(amqp::Settings::from_url(test_env_.amqp_url));
+        amqp::Topology{prefix_}.remove(c);
+    } catch (const std::exception&) {
+        // the broker may be the one a fault test stopped
+    }
 }
 
 std::string Stack::logs() {

@@ -1,11 +1,17 @@
 // The AMQP wrapper's error paths, against the throwaway broker of scripts/test.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <array>
 #include <condition_variable>
 #include <cstdlib>
 #include <future>
+#include <mutex>
 #include <random>
+#include <set>
+#include <thread>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <doctest/doctest.h>
 
 #include <sonae/amqp/connection.hpp>
@@ -33,6 +39,21 @@ int unused_port() {
     boost::asio::ip::tcp::acceptor a(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
     return a.local_endpoint().port();
 }
+
+// A topology of its own for one test, deleted afterwards: quorum queues are heavy.
+struct ScopedTopology {
+    Topology t;
+    explicit ScopedTopology(std::string prefix) : t{std::move(prefix)} {}
+    ~ScopedTopology() {
+        try {
+            Connection c(server());
+            t.remove(c);
+        } catch (const std::exception&) {
+        }
+    }
+    ScopedTopology(const ScopedTopology&) = delete;
+    ScopedTopology& operator=(const ScopedTopology&) = delete;
+};
 
 Message to(const Topology& t, const std::string& kind, const std::string& body,
            const std::string& id) {
@@ -81,7 +102,8 @@ TEST_CASE("a cluster list falls over to the endpoint that answers") {
 }
 
 TEST_CASE("publish with confirms, consume with manual ack") {
-    const Topology t{unique("amqptest")};
+    const ScopedTopology scoped{unique("amqptest")};
+    const Topology& t = scoped.t;
     Connection c(server());
     t.declare(c);
     c.enable_confirms();
@@ -104,7 +126,8 @@ TEST_CASE("publish with confirms, consume with manual ack") {
 }
 
 TEST_CASE("an unroutable mandatory publish is a PublishError, and the connection survives") {
-    const Topology t{unique("amqptest")};
+    const ScopedTopology scoped{unique("amqptest")};
+    const Topology& t = scoped.t;
     Connection c(server());
     t.declare(c);
     c.enable_confirms();
@@ -126,7 +149,8 @@ TEST_CASE("publishing to an exchange that does not exist closes the channel: Con
 
 TEST_CASE(
     "ConfirmingPublisher: answers each batch once; unroutable fails; no broker fails at once") {
-    const Topology t{unique("amqptest")};
+    const ScopedTopology scoped{unique("amqptest")};
+    const Topology& t = scoped.t;
     ConfirmingPublisher::Options o;
     o.settings = server();
     o.on_connect = [t](Connection& c) { t.declare(c); };
@@ -164,4 +188,147 @@ TEST_CASE(
     const PublishOutcome r = refused.get_future().get();
     CHECK_FALSE(r.ok);
     CHECK(r.error == "broker unavailable");
+}
+
+namespace {
+
+// A TCP proxy in front of the broker whose connections a test can cut, as a network would.
+class CuttableProxy {
+  public:
+    explicit CuttableProxy(int upstream_port)
+        : acceptor_(ioc_, {boost::asio::ip::make_address("127.0.0.1"), 0}),
+          upstream_(upstream_port) {
+        accept();
+        thread_ = std::thread([this] { ioc_.run(); });
+    }
+    ~CuttableProxy() {
+        ioc_.stop();
+        thread_.join();
+    }
+    int port() const { return acceptor_.local_endpoint().port(); }
+    // Closes every open connection (both sides); new ones are accepted again.
+    void cut() {
+        boost::asio::post(ioc_, [this] {
+            for (auto& s : sockets_) {
+                boost::system::error_code ignored;
+                s->close(ignored);
+            }
+            sockets_.clear();
+        });
+    }
+
+  private:
+    using Socket = std::shared_ptr<boost::asio::ip::tcp::socket>;
+    void accept() {
+        acceptor_.async_accept(
+            [this](boost::system::error_code ec, boost::asio::ip::tcp::socket s) {
+                if (ec)
+                    return;
+                auto client = std::make_shared<boost::asio::ip::tcp::socket>(std::move(s));
+                auto server = std::make_shared<boost::asio::ip::tcp::socket>(ioc_);
+                server->connect({boost::asio::ip::make_address("127.0.0.1"),
+                                 static_cast<unsigned short>(upstream_)},
+                                ec);
+                if (!ec) {
+                    sockets_.push_back(client);
+                    sockets_.push_back(server);
+                    pump(client, server);
+                    pump(server, client);
+                }
+                accept();
+            });
+    }
+    void pump(const Socket& from, const Socket& to) {
+        auto buf = std::make_shared<std::array<char, 16384>>();
+        from->async_read_some(
+            boost::asio::buffer(*buf),
+            [this, from, to, buf](boost::system::error_code ec, std::size_t n) {
+                if (ec) {
+                    boost::system::error_code ignored;
+                    to->close(ignored);
+                    return;
+                }
+                boost::asio::async_write(
+                    *to, boost::asio::buffer(buf->data(), n),
+                    [this, from, to, buf](boost::system::error_code wec, std::size_t) {
+                        if (!wec)
+                            pump(from, to);
+                    });
+            });
+    }
+    boost::asio::io_context ioc_;
+    boost::asio::ip::tcp::acceptor acceptor_;
+    int upstream_;
+    std::vector<Socket> sockets_;
+    std::thread thread_;
+};
+
+}  // namespace
+
+TEST_CASE(
+    "ConfirmingPublisher: a cut connection is re-established and unconfirmed messages "
+    "republished") {
+    const ScopedTopology scoped{unique("amqptest")};
+    const Topology& t = scoped.t;
+    CuttableProxy proxy(server().endpoints[0].port);
+    ConfirmingPublisher::Options o;
+    o.settings = server();
+    o.settings.endpoints[0].port = proxy.port();
+    o.confirm_timeout = std::chrono::seconds(20);
+    o.on_connect = [t](Connection& c) { t.declare(c); };
+    ConfirmingPublisher p(o);
+    p.start();
+    for (int i = 0; i < 100 && !p.connected(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    REQUIRE(p.connected());
+
+    std::mutex mu;
+    std::vector<PublishOutcome> outcomes;
+    std::set<std::string> ids;
+    const int kBatches = 400;
+    for (int i = 0; i < kBatches; ++i) {
+        const std::string id = "m" + std::to_string(i);
+        ids.insert(id);
+        p.submit({to(t, "events", "body " + id, id)}, [&](PublishOutcome r) {
+            std::lock_guard lock(mu);
+            outcomes.push_back(std::move(r));
+        });
+        if (i == kBatches / 2)
+            proxy.cut();  // mid-flight: some published, not yet confirmed
+        if (i % 50 == 0)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    const bool all_answered = [&] {
+        for (int i = 0; i < 600; ++i) {
+            {
+                std::lock_guard lock(mu);
+                if (outcomes.size() == static_cast<std::size_t>(kBatches))
+                    return true;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        return false;
+    }();
+    REQUIRE(all_answered);
+    int ok = 0;
+    for (const auto& r : outcomes)
+        ok += r.ok ? 1 : 0;
+    CHECK(ok == kBatches);  // nobody was told 'failed' for a message the broker got
+    CHECK(p.stats().reconnects >= 1);
+    p.stop();
+
+    // Every message is in the queue at least once (a republish may duplicate: at-least-once).
+    Connection c(server());
+    c.set_prefetch(1000);
+    c.consume(t.queue("events"));
+    std::set<std::string> seen;
+    for (int i = 0; i < 200 && seen.size() < ids.size(); ++i) {
+        while (auto f = c.next(std::chrono::milliseconds(50))) {
+            if (auto* d = std::get_if<Delivery>(&*f)) {
+                seen.insert(d->message_id);
+                c.ack(d->delivery_tag);
+            }
+        }
+    }
+    CHECK(seen == ids);
 }

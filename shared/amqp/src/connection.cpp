@@ -238,6 +238,16 @@ void Connection::bind_queue(const std::string& queue, const std::string& exchang
     check_rpc("queue.bind");
 }
 
+void Connection::delete_queue(const std::string& name) {
+    amqp_queue_delete(state_->conn, kChannel, bytes(name), 0, 0);
+    check_rpc("queue.delete");
+}
+
+void Connection::delete_exchange(const std::string& name) {
+    amqp_exchange_delete(state_->conn, kChannel, bytes(name), 0);
+    check_rpc("exchange.delete");
+}
+
 void Connection::enable_confirms() {
     amqp_confirm_select(state_->conn, kChannel);
     check_rpc("confirm.select");

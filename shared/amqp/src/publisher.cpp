@@ -63,7 +63,10 @@ void ConfirmingPublisher::submit(std::vector<Message> messages, Callback done) {
         done(PublishOutcome{true, {}});
         return;
     }
-    if (!connected_.load() || !running_.load()) {
+    // Fail fast only when the broker is known to be unreachable (the last connection attempt
+    // failed). Right after a dropped connection, before the first reconnect attempt, batches
+    // queue: a network blip must not turn into 503s.
+    if (!available_.load() || !running_.load()) {
         {
             std::lock_guard lock(mu_);
             ++stats_.failed_batches;
@@ -171,6 +174,7 @@ void ConfirmingPublisher::connect_once() {
         }
         conn_->enable_confirms();
         connected_ = true;
+        available_ = true;
         backoff_ = std::chrono::milliseconds(100);
         spdlog::info("amqp publisher: connected to {}:{}", conn_->endpoint().host,
                      conn_->endpoint().port);
@@ -183,6 +187,15 @@ void ConfirmingPublisher::connect_once() {
     } catch (const std::exception& e) {
         conn_.reset();
         connected_ = false;
+        available_ = false;
+        // Nothing published yet: tell those clients at once instead of at their deadline.
+        std::deque<std::shared_ptr<Batch>> waiting;
+        {
+            std::lock_guard lock(mu_);
+            waiting.swap(submitted_);
+        }
+        for (auto& b : waiting)
+            finish(b, "broker unavailable");
         static thread_local std::minstd_rand rng(std::random_device{}());
         const auto jitter =
             std::chrono::milliseconds(rng() % static_cast<unsigned>(backoff_.count() / 2 + 1));

@@ -34,4 +34,18 @@ void Topology::declare(Connection& conn) const {
     }
 }
 
+void Topology::remove(Connection& conn) const {
+    for (const char* kind : {"notifications", "actions"}) {
+        for (int s : kRetryDelaysS)
+            conn.delete_queue(retry_queue(kind, std::chrono::seconds(s)));
+    }
+    for (const char* kind : kKinds) {
+        conn.delete_queue(queue(kind));
+        conn.delete_queue(dead_queue(kind));
+    }
+    conn.delete_exchange(retry_exchange());
+    conn.delete_exchange(dead_letter_exchange());
+    conn.delete_exchange(exchange());
+}
+
 }  // namespace sonae::amqp

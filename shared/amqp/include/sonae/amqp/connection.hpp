@@ -104,6 +104,8 @@ class Connection {
     void declare_exchange(const std::string& name, const std::string& type = "direct");
     void declare_queue(const QueueSpec& spec);
     void bind_queue(const std::string& queue, const std::string& exchange, const std::string& key);
+    void delete_queue(const std::string& name);
+    void delete_exchange(const std::string& name);
 
     // Turns on publisher confirms; publish() then returns the message's sequence number.
     void enable_confirms();

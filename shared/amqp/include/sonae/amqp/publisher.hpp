@@ -2,8 +2,8 @@
 // mandatory publishes in flight. Each submitted batch is answered once, when the broker has
 // confirmed every message in it (or refused one, or the deadline passed). On a connection
 // failure it reconnects with backoff and republishes everything not yet confirmed, so a batch
-// survives a short broker restart. While no broker is reachable new batches fail at once,
-// which the gateway turns into 503 (never a 202).
+// survives a short broker restart or a network blip. Once a connection attempt has failed (no
+// broker reachable) new batches fail at once, which the gateway turns into 503 (never a 202).
 #pragma once
 
 #include <atomic>
@@ -78,6 +78,7 @@ class ConfirmingPublisher {
     std::thread thread_;
     std::atomic<bool> running_{false};
     std::atomic<bool> connected_{false};
+    std::atomic<bool> available_{false};  // false once a connection attempt failed
     int wake_fd_ = -1;
 
     mutable std::mutex mu_;  // guards submitted_ and stats_

@@ -31,6 +31,8 @@ struct Topology {
     static constexpr std::int64_t kDeliveryLimit = 20;
 
     void declare(Connection& conn) const;
+    // Deletes every queue and exchange of this prefix (tests clean up after themselves).
+    void remove(Connection& conn) const;
 };
 
 }  // namespace sonae::amqp
