@@ -179,14 +179,14 @@ class Linter {
 
     std::set<std::string> ancestors(const Step& s) const {
         std::set<std::string> out;
-        std::vector<std::string> todo = s.after;
-        while (!todo.empty()) {
-            std::string id = todo.back();
-            todo.pop_back();
+        std::vector<std::string> frontier = s.after;
+        while (!frontier.empty()) {
+            std::string id = frontier.back();
+            frontier.pop_back();
             if (!out.insert(id).second)
                 continue;
             if (const Step* d = pb_.step(id))
-                todo.insert(todo.end(), d->after.begin(), d->after.end());
+                frontier.insert(frontier.end(), d->after.begin(), d->after.end());
         }
         return out;
     }
