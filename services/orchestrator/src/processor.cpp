@@ -41,34 +41,28 @@ void Processor::published(const std::string& tenant, const std::string& processe
 
 std::vector<store::OutboxMessage> Processor::on_event(const core::Event& e, core::TimePoint now) {
     const std::string marker = "evt:" + e.id;
-    if (store_.processed(e.tenant, marker)) {
-        return store_.outbox(e.tenant, marker);  // applied before a crash: publish what is left
-    }
     const core::Library* lib = library(e.tenant);
     if (lib == nullptr) {
         spdlog::error("event {}: no playbook library for tenant '{}'", e.id, e.tenant);
         return {};
     }
     const std::string key = e.dedup_key.empty() ? e.id : e.dedup_key;
+    const std::string day = core::format_yyyymmdd(now, lib->catalog.utc_offset_minutes);
     for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-        std::optional<store::Loaded> loaded;
-        std::string id;
-        if (e.action != core::Action::kTrigger) {
-            // Acknowledge/resolve only ever touch an open incident; they never open one.
-            auto found = store_.lookup_dedup(e.tenant, key);
-            if (!found) {
-                spdlog::info("event {}: {} for {} matches no open incident", e.id,
-                             core::to_string(e.action), key);
-                return {};
-            }
-            id = *found;
-        } else {
-            id = store_
-                     .correlate(e.tenant, key,
-                                core::format_yyyymmdd(now, lib->catalog.utc_offset_minutes))
-                     .first;
+        // Acknowledge/resolve only ever touch an open incident; they never open one.
+        auto prepared =
+            store_.prepare_event(e.tenant, marker, key, day, e.action == core::Action::kTrigger);
+        using Status = store::IncidentStore::Prepared::Status;
+        if (prepared.status == Status::kAlreadyProcessed) {
+            return store_.outbox(e.tenant, marker);  // applied before a crash: publish what is left
         }
-        loaded = store_.load(e.tenant, id);
+        if (prepared.status == Status::kNoIncident) {
+            spdlog::info("event {}: {} for {} matches no open incident", e.id,
+                         core::to_string(e.action), key);
+            return {};
+        }
+        const std::string id = prepared.incident_id;
+        std::optional<store::Loaded>& loaded = prepared.loaded;
         core::Result<core::Transition> tr = core::Error{};
         std::int64_t expected = 0;
         if (!loaded) {

@@ -3,17 +3,6 @@
 namespace sonae::store {
 namespace {
 
-const redis::Script kCorrelate(R"lua(
--- KEYS[1] dedup key, KEYS[2] day counter; ARGV[1] day (YYYYMMDD)
-local id = redis.call('GET', KEYS[1])
-if id then return {id, 0} end
-local n = redis.call('INCR', KEYS[2])
-redis.call('EXPIRE', KEYS[2], 172800)
-id = string.format('INC-%s-%04d', ARGV[1], n)
-redis.call('SET', KEYS[1], id)
-return {id, 1}
-)lua");
-
 const redis::Script kCommit(R"lua(
 -- KEYS: incident, timeline, timers, processed, outbox, outboxes, incidents, open
 -- ARGV: expected version, state, processed ttl, incident id, opened_at, open flag, outbox member,
@@ -37,6 +26,22 @@ if ARGV[3] ~= '0' then redis.call('SET', KEYS[4], '1', 'EX', ARGV[3]) end
 redis.call('ZADD', KEYS[7], 'NX', ARGV[5], ARGV[4])
 if ARGV[6] == '1' then redis.call('SADD', KEYS[8], ARGV[4]) else redis.call('SREM', KEYS[8], ARGV[4]) end
 return {1, ver + 1}
+)lua");
+
+const redis::Script kPrepare(R"lua(
+-- KEYS[1] processed marker, KEYS[2] dedup key, KEYS[3] day counter
+-- ARGV[1] day, ARGV[2] create (1/0), ARGV[3] incident key prefix (standalone Redis: derived key)
+if redis.call('EXISTS', KEYS[1]) == 1 then return {1} end
+local id = redis.call('GET', KEYS[2])
+if not id then
+  if ARGV[2] ~= '1' then return {2} end
+  local n = redis.call('INCR', KEYS[3])
+  redis.call('EXPIRE', KEYS[3], 172800)
+  id = string.format('INC-%s-%04d', ARGV[1], n)
+  redis.call('SET', KEYS[2], id)
+end
+local st = redis.call('HMGET', ARGV[3] .. id, 'state', 'ver')
+return {0, id, st[1], st[2]}
 )lua");
 
 const redis::Script kRelease(R"lua(
@@ -104,21 +109,35 @@ void IncidentStore::mark(const std::string& key, std::int64_t ttl_s) {
     redis_.command({"SET", key, "1", "EX", std::to_string(ttl_s)});
 }
 
-std::pair<std::string, bool> IncidentStore::correlate(const std::string& tenant,
-                                                      const std::string& dedup_key,
-                                                      const std::string& day) {
-    auto r = redis_.eval(kCorrelate, {keys_.dedup(tenant, dedup_key), keys_.sequence(tenant, day)},
-                         {day});
+IncidentStore::Prepared IncidentStore::prepare_event(const std::string& tenant,
+                                                     const std::string& processed_id,
+                                                     const std::string& dedup_key,
+                                                     const std::string& day, bool create) {
+    auto r = redis_.eval(kPrepare,
+                         {keys_.processed(tenant, processed_id), keys_.dedup(tenant, dedup_key),
+                          keys_.sequence(tenant, day)},
+                         {day, create ? "1" : "0", keys_.incident(tenant, "")});
     const auto& e = r.elements();
-    return {e.at(0).str(), e.at(1).integer() == 1};
-}
-
-std::optional<std::string> IncidentStore::lookup_dedup(const std::string& tenant,
-                                                       const std::string& dedup_key) {
-    auto r = redis_.command({"GET", keys_.dedup(tenant, dedup_key)});
-    if (r.is_nil())
-        return std::nullopt;
-    return r.str();
+    Prepared p;
+    switch (e.at(0).integer()) {
+        case 1:
+            p.status = Prepared::Status::kAlreadyProcessed;
+            return p;
+        case 2:
+            p.status = Prepared::Status::kNoIncident;
+            return p;
+        default:
+            break;
+    }
+    p.status = Prepared::Status::kReady;
+    p.incident_id = e.at(1).str();
+    if (e.size() > 3 && !e[2].is_nil() && !e[3].is_nil()) {
+        Loaded l;
+        l.incident = core::incident_from_json(nlohmann::json::parse(e[2].str()));
+        l.version = std::stoll(e[3].str());
+        p.loaded = std::move(l);
+    }
+    return p;
 }
 
 std::optional<Loaded> IncidentStore::load(const std::string& tenant, const std::string& id) {

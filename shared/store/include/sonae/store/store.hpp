@@ -63,12 +63,19 @@ class IncidentStore {
     // Plain markers by full key (delivered notifications, executed actions).
     bool processed_key_exists(const std::string& key);
     void mark(const std::string& key, std::int64_t ttl_s);
-    // The open incident for this dedup key, or a freshly reserved id (second = true).
-    std::pair<std::string, bool> correlate(const std::string& tenant, const std::string& dedup_key,
-                                           const std::string& day);
-    // The open incident for this dedup key, without reserving anything.
-    std::optional<std::string> lookup_dedup(const std::string& tenant,
-                                            const std::string& dedup_key);
+    // One round trip for an incoming event: was it applied already; which open incident its
+    // dedup key belongs to (reserving a fresh id and the key when `create` and there is none);
+    // and that incident's state. Atomic, so two replicas never open two incidents for one key.
+    struct Prepared {
+        enum class Status { kAlreadyProcessed, kNoIncident, kReady };
+        Status status = Status::kNoIncident;
+        std::string incident_id;
+        // None: a fresh id, or a reservation whose commit never happened (a crash): open it.
+        std::optional<Loaded> loaded;
+    };
+    Prepared prepare_event(const std::string& tenant, const std::string& processed_id,
+                           const std::string& dedup_key, const std::string& day, bool create);
+
     std::optional<Loaded> load(const std::string& tenant, const std::string& id);
     CommitOutcome commit(const Commit& c);
     // Removes dedup -> id only if it still points at this incident.
