@@ -47,3 +47,26 @@ TEST_CASE("the event schema names the deepest failing field") {
     r = v.validate(nlohmann::json::parse(R"({"titel":"x"})"));
     REQUIRE_FALSE(r);
 }
+
+TEST_CASE("date-time formats are checked with sonae's timestamp parser, at any depth") {
+    const auto v = SchemaValidator::from_file(SONAE_SOURCE_DIR "/schemas/event.schema.json");
+    CHECK(v.validate(nlohmann::json::parse(
+        R"({"title":"x","occurred_at":"2026-04-01T10:02:03+09:00","received_at":"2026-04-01T01:02:03.456Z"})")));
+    auto r =
+        v.validate(nlohmann::json::parse(R"({"title":"x","occurred_at":"2026-02-30T00:00:00Z"})"));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().field == "/occurred_at");
+    CHECK(r.error().message.find("date-time") != std::string::npos);
+    r = v.validate(nlohmann::json::parse(R"({"title":"x","received_at":"yesterday"})"));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().field == "/received_at");
+
+    // Under "items" too, with the element's index in the pointer.
+    const SchemaValidator nested(nlohmann::json::parse(R"({"type":"object","properties":{"log":
+        {"type":"array","items":{"type":"object","properties":{"at/x":{"type":"string","format":"date-time"}}}}}})"));
+    CHECK(nested.validate(nlohmann::json::parse(R"({"log":[{"at/x":"2026-04-01T00:00:00Z"}]})")));
+    r = nested.validate(nlohmann::json::parse(
+        R"({"log":[{"at/x":"2026-04-01T00:00:00Z"},{"at/x":"2026-13-01T00:00:00Z"}]})"));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().field == "/log/1/at~1x");
+}
