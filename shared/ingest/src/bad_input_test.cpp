@@ -124,6 +124,31 @@ TEST_CASE("hostile shapes: wrong types everywhere, huge values, clamping") {
     }
 }
 
+TEST_CASE("titles are one line: control characters become spaces (found by fuzz_adapt_splunk)") {
+    const std::string nasty = std::string("\0", 1) + "ive Failed\r\nLogins\x1b[31m\x7f";
+    const json bodies[] = {
+        json{{"title", nasty}},
+        json{{"search_name", nasty}, {"result", {{"dest", "h"}}}},
+        json{{"rule", {{"level", 5}, {"id", "1"}, {"description", nasty}}},
+             {"agent", {{"name", "a"}}}},
+    };
+    for (const json& body : bodies) {
+        for (Format f : kAllFormats) {
+            CAPTURE(to_string(f));
+            auto events = adapt(f, body, {}, test::context());
+            if (!events.ok())
+                continue;
+            for (const auto& e : events.value()) {
+                test::check_schema_valid(e);
+                for (char c : e.title)
+                    CHECK(static_cast<unsigned char>(c) >= 0x20);
+            }
+        }
+    }
+    auto splunk = test::adapt_ok(Format::kSplunk, bodies[1]);
+    CHECK(splunk.at(0).title == "ive Failed  Logins [31m");
+}
+
 TEST_CASE("limits: more than 128 labels are cut, big batches keep raw bounded") {
     json labels = json::object();
     for (int i = 0; i < 300; ++i) {

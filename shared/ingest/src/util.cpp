@@ -660,14 +660,30 @@ std::string fit_dedup_key(std::string_view key) {
     return "sha256:" + crypto::to_hex(crypto::sha256(out));
 }
 
+namespace {
+
+// A title is one line of display text: control characters (NUL, line breaks, escapes) become
+// spaces. UTF-8 sequences never contain bytes below 0x80, so they are left intact.
+std::string one_line(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7f)
+            c = ' ';
+    }
+    return out;
+}
+
+}  // namespace
+
 void finish(core::Event& e, const AdaptContext& ctx, std::string_view fallback_title) {
     e.tenant = ctx.tenant.empty() ? std::string("default") : clamp_utf8(ctx.tenant, kMaxTenant);
     e.source = clamp_utf8(ctx.source, kMaxSource);
     e.received_at = ctx.received_at;
     e.id = clamp_utf8(e.id, kMaxId);
-    std::string title(trim(e.title));
+    std::string title(trim(one_line(e.title)));
     if (title.empty()) {
-        title = trim(fallback_title);
+        title = trim(one_line(fallback_title));
     }
     if (title.empty()) {
         title = "untitled event";
