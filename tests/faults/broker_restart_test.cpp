@@ -57,7 +57,8 @@ TEST_CASE("RabbitMQ stopped and started again: 503 meanwhile, nothing accepted i
 
     const std::string config = make_temp_dir("config");
     write_file(config + "/sources.yaml",
-               "sources:\n  - {name: generic, format: generic, auth: {type: bearer, token: t}}\n");
+               "sources:\n  - {name: generic, format: generic, auth: {type: bearer, token: t},\n"
+               "     rate_limit: {per_second: 100000, burst: 100000}}\n");  // 503s come fast
     TestEnv mine = env;
     mine.amqp_url = "amqp://guest:guest@127.0.0.1:" + std::to_string(port) + "/";
     Stack stack(mine, {config, env.source_dir + "/tests/integration/playbooks", {}});
@@ -109,7 +110,8 @@ TEST_CASE("RabbitMQ stopped and started again: 503 meanwhile, nothing accepted i
         std::size_t n = 0;
         for (const auto& id : accepted) {
             const auto key = stack.prefix() + ":default:done:evt:" + id;
-            if (stack.redis().command({"EXISTS", key}).integer() == 1) ++n;
+            if (stack.redis().command({"EXISTS", key}).integer() == 1)
+                ++n;
         }
         return n;
     };
