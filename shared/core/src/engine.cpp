@@ -150,13 +150,13 @@ class Run {
         n.classification = i.classification;
         n.exercise = i.exercise;
         n.at = now_;
-        const json full = view(false, extra);
-        const json red = view(true, extra);
+        const TemplateView full(view(false, extra));
+        const TemplateView red(view(true, extra));
         const std::string prefix = i.exercise ? std::string(kExercisePrefix) : "";
-        n.title = prefix + render_template(title_tmpl, full);
-        n.text = render_template(text_tmpl, full);
-        n.redacted_title = prefix + render_template(title_tmpl, red);
-        n.redacted_text = render_template(text_tmpl, red);
+        n.title = prefix + full.render(title_tmpl);
+        n.text = full.render(text_tmpl);
+        n.redacted_title = prefix + red.render(title_tmpl);
+        n.redacted_text = red.render(text_tmpl);
         tr_.notifications.push_back(std::move(n));
         tr_.changed = true;
         timeline("notification",

@@ -1,3 +1,6 @@
+#include <memory>
+#include <unordered_map>
+
 #include <kainjow/mustache.hpp>
 
 #include <sonae/core/template.hpp>
@@ -33,15 +36,43 @@ mst::data to_data(const nlohmann::json& j) {
     }
 }
 
+// Parsed templates of this thread, by source text. Bounded: a playbook library has a few
+// hundred templates; anything beyond that (generated text) is parsed anew.
+mst::mustache& parsed(const std::string& tmpl) {
+    thread_local std::unordered_map<std::string, std::unique_ptr<mst::mustache>> cache;
+    auto it = cache.find(tmpl);
+    if (it == cache.end()) {
+        if (cache.size() >= 1024)
+            cache.clear();
+        auto m = std::make_unique<mst::mustache>(tmpl);
+        m->set_custom_escape([](const std::string& s) { return s; });
+        it = cache.emplace(tmpl, std::move(m)).first;
+    }
+    return *it->second;
+}
+
 }  // namespace
 
-std::string render_template(const std::string& tmpl, const nlohmann::json& view) {
-    mst::mustache m{tmpl};
+struct TemplateView::Impl {
+    mst::data data;
+};
+
+TemplateView::TemplateView(const nlohmann::json& view)
+    : impl_(std::make_unique<Impl>(Impl{to_data(view)})) {}
+TemplateView::~TemplateView() = default;
+TemplateView::TemplateView(TemplateView&&) noexcept = default;
+TemplateView& TemplateView::operator=(TemplateView&&) noexcept = default;
+
+std::string TemplateView::render(const std::string& tmpl) const {
+    mst::mustache& m = parsed(tmpl);
     if (!m.is_valid()) {
         return "[template error: " + m.error_message() + "]";
     }
-    m.set_custom_escape([](const std::string& s) { return s; });
-    return m.render(to_data(view));
+    return m.render(impl_->data);
+}
+
+std::string render_template(const std::string& tmpl, const nlohmann::json& view) {
+    return TemplateView(view).render(tmpl);
 }
 
 std::string template_error(const std::string& tmpl) {
