@@ -75,10 +75,27 @@ int main() {
                                        {"notifications", "actions"},
                                        16,
                                        "notifier-" + std::to_string(w)};
-            amqp::ConsumerLoop loop(opts, [&](amqp::Connection& conn, const amqp::Delivery& d) {
-                return d.routing_key == "actions" ? notifier.on_action(conn, d, now_ms())
-                                                  : notifier.on_notification(conn, d, now_ms());
-            });
+            // Notifications in batches (one Redis read and write per batch); actions one by one.
+            amqp::ConsumerLoop loop(
+                opts, [&](amqp::Connection& conn, const std::vector<amqp::Delivery>& batch) {
+                    std::vector<amqp::Verdict> verdicts(batch.size(), amqp::Verdict::kRetry);
+                    std::vector<amqp::Delivery> notifications;
+                    std::vector<std::size_t> where;
+                    for (std::size_t i = 0; i < batch.size(); ++i) {
+                        if (batch[i].routing_key == "actions") {
+                            verdicts[i] = notifier.on_action(conn, batch[i], now_ms());
+                        } else {
+                            notifications.push_back(batch[i]);
+                            where.push_back(i);
+                        }
+                    }
+                    if (!notifications.empty()) {
+                        auto v = notifier.on_notifications(conn, notifications, now_ms());
+                        for (std::size_t k = 0; k < v.size(); ++k)
+                            verdicts[where[k]] = v[k];
+                    }
+                    return verdicts;
+                });
             loop.run(g_running);
         });
     }

@@ -46,6 +46,46 @@ std::vector<sonae::amqp::Message> to_messages(const std::vector<sonae::store::Ou
     return msgs;
 }
 
+// Applies one event or command and appends what it must publish to `messages` (and its
+// idempotency marker to `published`). Committed to Redis before it returns.
+sonae::amqp::Verdict apply_delivery(sonae::orchestrator::Processor& processor,
+                                    sonae::redis::Connection& redis, const sonae::store::Keys& keys,
+                                    const sonae::amqp::Topology& topology,
+                                    const sonae::amqp::Delivery& d,
+                                    std::vector<sonae::amqp::Message>& messages,
+                                    std::vector<std::pair<std::string, std::string>>& published) {
+    using namespace sonae;
+    nlohmann::json body = nlohmann::json::parse(d.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) {
+        spdlog::error("dead-lettering unparseable message {} on {}", d.message_id, d.routing_key);
+        return amqp::Verdict::kDeadLetter;
+    }
+    const std::string tenant = body.value("tenant", "default");
+    std::vector<store::OutboxMessage> out;
+    std::string marker;
+    if (d.routing_key == "events") {
+        auto e = core::event_from_json(body);
+        if (!e || e->id.empty())
+            return amqp::Verdict::kDeadLetter;
+        out = processor.on_event(*e, now_ms());
+        marker = "evt:" + e->id;
+    } else {
+        if (!body.contains("id") || !body.contains("incident"))
+            return amqp::Verdict::kDeadLetter;
+        orchestrator::CommandReply reply;
+        out = processor.on_command(body, now_ms(), &reply);
+        marker = "cmd:" + body["id"].get<std::string>();
+        redis.command({"SET", keys.command_result(tenant, body["id"].get<std::string>()),
+                       reply.to_json().dump(), "EX", "3600"});
+    }
+    if (!out.empty()) {
+        auto msgs = to_messages(out, topology, tenant);
+        std::move(msgs.begin(), msgs.end(), std::back_inserter(messages));
+        published.emplace_back(tenant, marker);
+    }
+    return amqp::Verdict::kAck;
+}
+
 void pause(std::chrono::milliseconds d) {
     const auto until = std::chrono::steady_clock::now() + d;
     while (g_running.load() && std::chrono::steady_clock::now() < until) {
@@ -119,39 +159,27 @@ int main() {
             orchestrator::Processor processor(libraries, redis, keys);
             amqp::ConsumerOptions opts{
                 asettings, topology, {"events", "commands"}, 64, "worker-" + std::to_string(w)};
-            amqp::ConsumerLoop loop(opts, [&](amqp::Connection& conn, const amqp::Delivery& d) {
-                nlohmann::json body = nlohmann::json::parse(d.body, nullptr, false);
-                if (body.is_discarded() || !body.is_object()) {
-                    spdlog::error("dead-lettering unparseable message {} on {}", d.message_id,
-                                  d.routing_key);
-                    return amqp::Verdict::kDeadLetter;
-                }
-                const std::string tenant = body.value("tenant", "default");
-                std::vector<store::OutboxMessage> out;
-                std::string marker;
-                if (d.routing_key == "events") {
-                    auto e = core::event_from_json(body);
-                    if (!e || e->id.empty())
-                        return amqp::Verdict::kDeadLetter;
-                    out = processor.on_event(*e, now_ms());
-                    marker = "evt:" + e->id;
-                } else {
-                    if (!body.contains("id") || !body.contains("incident"))
-                        return amqp::Verdict::kDeadLetter;
-                    orchestrator::CommandReply reply;
-                    out = processor.on_command(body, now_ms(), &reply);
-                    marker = "cmd:" + body["id"].get<std::string>();
-                    redis.command({"SET",
-                                   keys.command_result(tenant, body["id"].get<std::string>()),
-                                   reply.to_json().dump(), "EX", "3600"});
-                }
-                if (!out.empty()) {
-                    conn.publish_confirmed(to_messages(out, topology, tenant),
-                                           std::chrono::seconds(10));
-                    processor.published(tenant, marker);
-                }
-                return amqp::Verdict::kAck;
-            });
+            // A batch: apply each delivery (one Redis transaction each), publish every outbox
+            // under one broker confirm, clear the outboxes in one round trip, then ack.
+            amqp::ConsumerLoop loop(
+                opts, [&](amqp::Connection& conn, const std::vector<amqp::Delivery>& batch) {
+                    std::vector<amqp::Verdict> verdicts;
+                    std::vector<amqp::Message> messages;
+                    std::vector<std::pair<std::string, std::string>> published;
+                    for (const auto& d : batch) {
+                        try {
+                            verdicts.push_back(apply_delivery(processor, redis, keys, topology, d,
+                                                              messages, published));
+                        } catch (const std::exception& e) {
+                            spdlog::error("delivery {} failed: {}", d.message_id, e.what());
+                            verdicts.push_back(amqp::Verdict::kRetry);
+                        }
+                    }
+                    if (!messages.empty())
+                        conn.publish_confirmed(messages, std::chrono::seconds(10));
+                    processor.published(published);
+                    return verdicts;
+                });
             loop.run(g_running);
         });
     }
@@ -173,16 +201,23 @@ int main() {
                 }
                 const core::TimePoint now = now_ms();
                 auto firings = processor.store().lease_due_timers(now, now + 30000, 200);
+                // One broker confirm for every firing of this round; a firing is finished only
+                // once its messages are confirmed (a crash before re-fires it: idempotent).
+                std::vector<amqp::Message> messages;
+                std::vector<std::pair<std::string, std::string>> published;
                 for (const auto& f : firings) {
                     auto out = processor.on_timer(f, now_ms());
                     if (!out.empty()) {
                         std::string tenant = f.member.substr(0, f.member.find('|'));
-                        conn->publish_confirmed(to_messages(out, topology, tenant),
-                                                std::chrono::seconds(10));
-                        processor.published(tenant, "tmr:" + f.lease);
+                        auto msgs = to_messages(out, topology, tenant);
+                        std::move(msgs.begin(), msgs.end(), std::back_inserter(messages));
+                        published.emplace_back(tenant, "tmr:" + f.lease);
                     }
-                    processor.store().finish_timer(f);
                 }
+                if (!messages.empty())
+                    conn->publish_confirmed(messages, std::chrono::seconds(10));
+                processor.published(published);
+                processor.store().finish_timers(firings);
                 if (std::chrono::steady_clock::now() - last_sweep > std::chrono::seconds(1)) {
                     last_sweep = std::chrono::steady_clock::now();
                     processor.store().requeue_expired_leases(now);

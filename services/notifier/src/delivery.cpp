@@ -151,58 +151,96 @@ void Notifier::dead_letter(amqp::Connection& conn, const amqp::Delivery& d, cons
 
 amqp::Verdict Notifier::on_notification(amqp::Connection& conn, const amqp::Delivery& d,
                                         std::int64_t now_ms) {
-    const json j = json::parse(d.body, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("id"))
-        return amqp::Verdict::kDeadLetter;
-    const core::Notification n = core::notification_from_json(j);
-    const int attempt = attempt_of(d) + 1;
-    bool retry_needed = false;
-    std::int64_t retry_after = 0;
-    std::vector<std::string> permanent;
-    for (const config::Channel* ch : route(config_, n)) {
-        const std::string marker = store_.keys().delivered(n.tenant, n.id, ch->name);
-        if (store_.processed_key_exists(marker))
-            continue;  // delivered before a retry or crash
-        const Outgoing out = render(n, *ch, now_ms / 1000);
-        const http::ClientResponse r = client_.request("POST", ch->url, out.headers, out.body,
-                                                       std::chrono::milliseconds(ch->timeout));
-        const Outcome outcome = classify(r);
-        core::TimelineEntry e{now_ms,
-                              "delivery",
-                              "sonae",
-                              "",
-                              {{"notification", n.id},
-                               {"channel", ch->name},
-                               {"status", r.status},
-                               {"attempt", attempt},
-                               {"redacted", out.redacted}}};
-        if (outcome == Outcome::kDelivered) {
-            store_.mark(marker, 30 * 24 * 3600);
-            e.text =
-                "delivered " + n.kind + " to " + ch->name + (out.redacted ? " (redacted)" : "");
-        } else if (outcome == Outcome::kRetry && attempt < kMaxAttempts) {
-            retry_needed = true;
-            retry_after = std::max(retry_after, retry_after_of(r));
-            e.text = "delivery to " + ch->name + " failed (" +
-                     (r.status ? "HTTP " + std::to_string(r.status) : r.error) + "), will retry";
-        } else {
-            permanent.push_back(ch->name);
-            e.text = "delivery to " + ch->name + " failed permanently (" +
-                     (r.status ? "HTTP " + std::to_string(r.status) : r.error) + ")";
+    return on_notifications(conn, {d}, now_ms).front();
+}
+
+std::vector<amqp::Verdict> Notifier::on_notifications(amqp::Connection& conn,
+                                                      const std::vector<amqp::Delivery>& batch,
+                                                      std::int64_t now_ms) {
+    // One Redis round trip finds what was delivered before (a retry, a crash), then each channel
+    // is POSTed in turn, then one round trip records every outcome (marker + timeline entry).
+    // Retries and dead letters are published after the outcomes are recorded.
+    struct Work {
+        const amqp::Delivery* delivery = nullptr;
+        core::Notification n;
+        std::vector<const config::Channel*> channels;
+        std::size_t first_marker = 0;
+        bool retry_needed = false;
+        std::int64_t retry_after = 0;
+        std::vector<std::string> permanent;
+    };
+    std::vector<amqp::Verdict> verdicts(batch.size(), amqp::Verdict::kAck);
+    std::vector<Work> work;
+    std::vector<std::string> markers;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        const json j = json::parse(batch[i].body, nullptr, false);
+        if (j.is_discarded() || !j.is_object() || !j.contains("id")) {
+            verdicts[i] = amqp::Verdict::kDeadLetter;
+            continue;
         }
-        if (!n.incident_id.empty())
-            store_.append_timeline(n.tenant, n.incident_id, e);
+        Work w;
+        w.delivery = &batch[i];
+        w.n = core::notification_from_json(j);
+        w.channels = route(config_, w.n);
+        w.first_marker = markers.size();
+        for (const config::Channel* ch : w.channels)
+            markers.push_back(store_.keys().delivered(w.n.tenant, w.n.id, ch->name));
+        work.push_back(std::move(w));
     }
-    if (retry_needed)
-        retry(conn, d, "notifications", attempt, retry_after);
-    if (!permanent.empty()) {
-        std::string names;
-        for (const auto& p : permanent)
-            names += (names.empty() ? "" : ",") + p;
-        spdlog::warn("notification {}: dead-lettered for {}", n.id, names);
-        dead_letter(conn, d, "notifications", "failed permanently for " + names);
+    const std::vector<bool> done_before = store_.existing(markers);
+    std::vector<store::IncidentStore::Record> records;
+    for (Work& w : work) {
+        const core::Notification& n = w.n;
+        const int attempt = attempt_of(*w.delivery) + 1;
+        for (std::size_t c = 0; c < w.channels.size(); ++c) {
+            if (done_before[w.first_marker + c])
+                continue;  // delivered before a retry or crash
+            const config::Channel* ch = w.channels[c];
+            const Outgoing out = render(n, *ch, now_ms / 1000);
+            const http::ClientResponse r = client_.request("POST", ch->url, out.headers, out.body,
+                                                           std::chrono::milliseconds(ch->timeout));
+            const Outcome outcome = classify(r);
+            core::TimelineEntry e{now_ms,
+                                  "delivery",
+                                  "sonae",
+                                  "",
+                                  {{"notification", n.id},
+                                   {"channel", ch->name},
+                                   {"status", r.status},
+                                   {"attempt", attempt},
+                                   {"redacted", out.redacted}}};
+            const bool delivered = outcome == Outcome::kDelivered;
+            if (delivered) {
+                e.text =
+                    "delivered " + n.kind + " to " + ch->name + (out.redacted ? " (redacted)" : "");
+            } else if (outcome == Outcome::kRetry && attempt < kMaxAttempts) {
+                w.retry_needed = true;
+                w.retry_after = std::max(w.retry_after, retry_after_of(r));
+                e.text = "delivery to " + ch->name + " failed (" +
+                         (r.status ? "HTTP " + std::to_string(r.status) : r.error) +
+                         "), will retry";
+            } else {
+                w.permanent.push_back(ch->name);
+                e.text = "delivery to " + ch->name + " failed permanently (" +
+                         (r.status ? "HTTP " + std::to_string(r.status) : r.error) + ")";
+            }
+            records.push_back({delivered ? markers[w.first_marker + c] : std::string{},
+                               30 * 24 * 3600, n.tenant, n.incident_id, std::move(e)});
+        }
     }
-    return amqp::Verdict::kAck;
+    store_.record(records);
+    for (const Work& w : work) {
+        if (w.retry_needed)
+            retry(conn, *w.delivery, "notifications", attempt_of(*w.delivery) + 1, w.retry_after);
+        if (!w.permanent.empty()) {
+            std::string names;
+            for (const auto& p : w.permanent)
+                names += (names.empty() ? "" : ",") + p;
+            spdlog::warn("notification {}: dead-lettered for {}", w.n.id, names);
+            dead_letter(conn, *w.delivery, "notifications", "failed permanently for " + names);
+        }
+    }
+    return verdicts;
 }
 
 amqp::Verdict Notifier::on_action(amqp::Connection& conn, const amqp::Delivery& d,

@@ -48,6 +48,10 @@ class Notifier {
 
     amqp::Verdict on_notification(amqp::Connection& conn, const amqp::Delivery& d,
                                   std::int64_t now_ms);
+    // A batch: one verdict per delivery, in order; Redis is read and written once per batch.
+    std::vector<amqp::Verdict> on_notifications(amqp::Connection& conn,
+                                                const std::vector<amqp::Delivery>& batch,
+                                                std::int64_t now_ms);
     amqp::Verdict on_action(amqp::Connection& conn, const amqp::Delivery& d, std::int64_t now_ms);
 
   private:

@@ -39,6 +39,10 @@ void Processor::published(const std::string& tenant, const std::string& processe
     store_.clear_outbox(tenant, processed_id);
 }
 
+void Processor::published(const std::vector<std::pair<std::string, std::string>>& processed) {
+    store_.clear_outboxes(processed);
+}
+
 std::vector<store::OutboxMessage> Processor::on_event(const core::Event& e, core::TimePoint now) {
     const std::string marker = "evt:" + e.id;
     const core::Library* lib = library(e.tenant);

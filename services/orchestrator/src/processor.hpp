@@ -38,6 +38,8 @@ class Processor {
 
     // After the outbox of `processed_id` was published.
     void published(const std::string& tenant, const std::string& processed_id);
+    // The same for a batch: (tenant, processed id) pairs, one Redis round trip.
+    void published(const std::vector<std::pair<std::string, std::string>>& processed);
 
     store::IncidentStore& store() { return store_; }
 

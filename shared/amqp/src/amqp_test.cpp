@@ -1,9 +1,12 @@
 // The AMQP wrapper's error paths, against the throwaway broker of scripts/test.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <condition_variable>
 #include <cstdlib>
 #include <future>
+#include <map>
 #include <mutex>
 #include <random>
 #include <set>
@@ -15,6 +18,7 @@
 #include <doctest/doctest.h>
 
 #include <sonae/amqp/connection.hpp>
+#include <sonae/amqp/consumer.hpp>
 #include <sonae/amqp/publisher.hpp>
 #include <sonae/amqp/topology.hpp>
 
@@ -123,6 +127,64 @@ TEST_CASE("publish with confirms, consume with manual ack") {
         }
     }
     CHECK(bodies == std::vector<std::string>{"one", "two"});
+}
+
+TEST_CASE(
+    "ConsumerLoop batches: what has arrived is one batch, acked at once; a retry comes back") {
+    const ScopedTopology scoped{unique("amqptest")};
+    const Topology& t = scoped.t;
+    {
+        Connection c(server());
+        t.declare(c);
+        c.enable_confirms();
+        std::vector<Message> msgs;
+        for (int i = 0; i < 20; ++i)
+            msgs.push_back(to(t, "events", "body", "m" + std::to_string(i)));
+        c.publish_confirmed(msgs, std::chrono::seconds(5));
+    }
+    std::atomic<bool> running{true};
+    std::mutex mu;
+    std::vector<std::size_t> batch_sizes;
+    std::map<std::string, int> seen;
+    ConsumerOptions o{server(), t, {"events"}, 64, "batch-test"};
+    o.retry_pause = std::chrono::milliseconds(10);
+    ConsumerLoop loop(o, [&](Connection&, const std::vector<Delivery>& batch) {
+        std::vector<Verdict> verdicts;
+        std::lock_guard lock(mu);
+        if (batch_sizes.empty())
+            std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the rest arrives
+        batch_sizes.push_back(batch.size());
+        for (const auto& d : batch) {
+            const int n = ++seen[d.message_id];
+            verdicts.push_back(d.message_id == "m7" && n == 1 ? Verdict::kRetry : Verdict::kAck);
+        }
+        return verdicts;
+    });
+    std::thread th([&] { loop.run(running); });
+    for (int i = 0; i < 200; ++i) {
+        {
+            std::lock_guard lock(mu);
+            if (seen.size() == 20 && seen["m7"] == 2)
+                break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    running = false;
+    th.join();
+    std::lock_guard lock(mu);
+    CHECK(seen.size() == 20);
+    CHECK(seen["m7"] == 2);  // requeued once, then acked
+    CHECK(*std::max_element(batch_sizes.begin(), batch_sizes.end()) > 1);
+    // Every acknowledgement reached the broker: nothing is delivered again.
+    Connection c(server());
+    c.set_prefetch(100);
+    c.consume(t.queue("events"));
+    int again = 0;
+    for (int i = 0; i < 10; ++i) {
+        while (auto f = c.next(std::chrono::milliseconds(50)))
+            again += std::holds_alternative<Delivery>(*f) ? 1 : 0;
+    }
+    CHECK(again == 0);
 }
 
 TEST_CASE("an unroutable mandatory publish is a PublishError, and the connection survives") {

@@ -11,13 +11,24 @@ local ver = tonumber(redis.call('HGET', KEYS[1], 'ver') or '0')
 if ver ~= tonumber(ARGV[1]) then return {0, ver} end
 if ARGV[3] ~= '0' and redis.call('EXISTS', KEYS[4]) == 1 then return {2, ver} end
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'ver', ver + 1)
+-- One command per kind of write, not one per item.
 local i = 14
-for k = 1, tonumber(ARGV[9]) do redis.call('XADD', KEYS[2], '*', 'e', ARGV[i]); i = i + 1 end
-for k = 1, tonumber(ARGV[10]) do redis.call('ZADD', KEYS[3], ARGV[i + 1], ARGV[i]); i = i + 2 end
-for k = 1, tonumber(ARGV[11]) do redis.call('ZREM', KEYS[3], ARGV[i]); i = i + 1 end
+local args = {}
+for k = 1, tonumber(ARGV[9]) do args[#args + 1] = ARGV[i]; i = i + 1 end
+if #args > 0 then redis.call('RPUSH', KEYS[2], unpack(args)) end
+args = {}
+for k = 1, tonumber(ARGV[10]) do args[#args + 1] = ARGV[i + 1]; args[#args + 1] = ARGV[i]; i = i + 2 end
+if #args > 0 then redis.call('ZADD', KEYS[3], unpack(args)) end
+args = {}
+for k = 1, tonumber(ARGV[11]) do args[#args + 1] = ARGV[i]; i = i + 1 end
+if #args > 0 then redis.call('ZREM', KEYS[3], unpack(args)) end
 local n_out = tonumber(ARGV[12])
-for k = 1, n_out do redis.call('RPUSH', KEYS[5], ARGV[i]); i = i + 1 end
-if n_out > 0 then redis.call('ZADD', KEYS[6], ARGV[8], ARGV[7]) end
+args = {}
+for k = 1, n_out do args[#args + 1] = ARGV[i]; i = i + 1 end
+if n_out > 0 then
+  redis.call('RPUSH', KEYS[5], unpack(args))
+  redis.call('ZADD', KEYS[6], ARGV[8], ARGV[7])
+end
 for k = 1, tonumber(ARGV[13]) do
   if redis.call('GET', ARGV[i]) == ARGV[4] then redis.call('DEL', ARGV[i]) end
   i = i + 1
@@ -220,8 +231,21 @@ std::vector<OutboxMessage> IncidentStore::outbox(const std::string& tenant,
 }
 
 void IncidentStore::clear_outbox(const std::string& tenant, const std::string& processed_id) {
-    redis_.pipeline({{"DEL", keys_.outbox(tenant, processed_id)},
-                     {"ZREM", keys_.outboxes(), tenant + "|" + processed_id}});
+    clear_outboxes({{tenant, processed_id}});
+}
+
+void IncidentStore::clear_outboxes(
+    const std::vector<std::pair<std::string, std::string>>& published) {
+    if (published.empty())
+        return;
+    std::vector<std::vector<std::string>> cmds;
+    std::vector<std::string> zrem{"ZREM", keys_.outboxes()};
+    std::vector<std::string> del{"DEL"};
+    for (const auto& [tenant, id] : published) {
+        del.push_back(keys_.outbox(tenant, id));
+        zrem.push_back(tenant + "|" + id);
+    }
+    redis_.pipeline({std::move(del), std::move(zrem)});
 }
 
 std::vector<std::pair<std::string, std::string>> IncidentStore::stale_outboxes(
@@ -255,7 +279,16 @@ std::vector<TimerFiring> IncidentStore::lease_due_timers(core::TimePoint now,
 }
 
 void IncidentStore::finish_timer(const TimerFiring& f) {
-    redis_.command({"ZREM", keys_.timer_leases(), f.lease});
+    finish_timers({f});
+}
+
+void IncidentStore::finish_timers(const std::vector<TimerFiring>& firings) {
+    if (firings.empty())
+        return;
+    std::vector<std::string> zrem{"ZREM", keys_.timer_leases()};
+    for (const auto& f : firings)
+        zrem.push_back(f.lease);
+    redis_.command(zrem);
 }
 
 int IncidentStore::requeue_expired_leases(core::TimePoint now) {
@@ -266,21 +299,40 @@ int IncidentStore::requeue_expired_leases(core::TimePoint now) {
 
 void IncidentStore::append_timeline(const std::string& tenant, const std::string& incident,
                                     const core::TimelineEntry& e) {
-    redis_.command(
-        {"XADD", keys_.timeline(tenant, incident), "*", "e", timeline_entry_json(e).dump()});
+    redis_.command({"RPUSH", keys_.timeline(tenant, incident), timeline_entry_json(e).dump()});
+}
+
+std::vector<bool> IncidentStore::existing(const std::vector<std::string>& keys) {
+    std::vector<std::vector<std::string>> cmds;
+    for (const auto& k : keys)
+        cmds.push_back({"EXISTS", k});
+    std::vector<bool> out;
+    if (cmds.empty())
+        return out;
+    for (const auto& r : redis_.pipeline(cmds))
+        out.push_back(r.integer() == 1);
+    return out;
+}
+
+void IncidentStore::record(const std::vector<Record>& records) {
+    std::vector<std::vector<std::string>> cmds;
+    for (const auto& r : records) {
+        if (!r.marker.empty())
+            cmds.push_back({"SET", r.marker, "1", "EX", std::to_string(r.ttl_s)});
+        if (!r.incident.empty())
+            cmds.push_back({"RPUSH", keys_.timeline(r.tenant, r.incident),
+                            timeline_entry_json(r.entry).dump()});
+    }
+    if (!cmds.empty())
+        redis_.pipeline(cmds);
 }
 
 std::vector<nlohmann::json> IncidentStore::timeline(const std::string& tenant,
                                                     const std::string& incident) {
-    auto r = redis_.command({"XRANGE", keys_.timeline(tenant, incident), "-", "+"});
+    auto r = redis_.command({"LRANGE", keys_.timeline(tenant, incident), "0", "-1"});
     std::vector<nlohmann::json> out;
-    for (const auto& entry : r.elements()) {
-        const auto& fields = entry.elements().at(1).elements();
-        for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
-            if (fields[i].str() == "e")
-                out.push_back(nlohmann::json::parse(fields[i + 1].str()));
-        }
-    }
+    for (const auto& entry : r.elements())
+        out.push_back(nlohmann::json::parse(entry.str()));
     return out;
 }
 

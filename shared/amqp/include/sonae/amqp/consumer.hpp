@@ -28,18 +28,27 @@ struct ConsumerOptions {
     std::uint16_t prefetch = 32;
     std::string name = "consumer";
     std::chrono::milliseconds retry_pause{500};
+    // Batch handlers get up to this many deliveries that had already arrived (never waits to
+    // fill a batch), so that one broker confirm and one Redis round trip serve them all.
+    std::size_t max_batch = 64;
 };
 
 class ConsumerLoop {
   public:
     using Handler = std::function<Verdict(Connection&, const Delivery&)>;
+    // One verdict per delivery, in order.
+    using BatchHandler =
+        std::function<std::vector<Verdict>(Connection&, const std::vector<Delivery>&)>;
     ConsumerLoop(ConsumerOptions options, Handler handler);
+    ConsumerLoop(ConsumerOptions options, BatchHandler handler);
     // Runs until `running` turns false (checked at least every 200 ms).
     void run(const std::atomic<bool>& running);
 
   private:
+    void settle(Connection& conn, const Delivery& d, Verdict v);
+
     ConsumerOptions options_;
-    Handler handler_;
+    BatchHandler handler_;
 };
 
 }  // namespace sonae::amqp

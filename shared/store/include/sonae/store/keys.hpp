@@ -14,7 +14,8 @@ struct Keys {
     std::string incident(const std::string& tenant, const std::string& id) const {
         return t(tenant) + "inc:" + id;
     }
-    // STREAM of timeline entries
+    // LIST of timeline entries (JSON), oldest first. Not a stream: Redis preallocates 4 KiB for
+    // every new stream, which alone would exceed the memory budget of an incident.
     std::string timeline(const std::string& tenant, const std::string& id) const {
         return t(tenant) + "tl:" + id;
     }

@@ -85,6 +85,8 @@ class IncidentStore {
     // Outbox of one committed input: read, then clear once published.
     std::vector<OutboxMessage> outbox(const std::string& tenant, const std::string& processed_id);
     void clear_outbox(const std::string& tenant, const std::string& processed_id);
+    // The same for many (tenant, processed id) pairs in one round trip.
+    void clear_outboxes(const std::vector<std::pair<std::string, std::string>>& published);
     // Outboxes older than `older_than` (crash between commit and publish): (tenant, id) pairs.
     std::vector<std::pair<std::string, std::string>> stale_outboxes(core::TimePoint older_than);
 
@@ -92,12 +94,25 @@ class IncidentStore {
     std::vector<TimerFiring> lease_due_timers(core::TimePoint now, core::TimePoint lease_until,
                                               int limit);
     void finish_timer(const TimerFiring& f);
+    void finish_timers(const std::vector<TimerFiring>& firings);  // one round trip
     // Puts back timers whose lease expired (their orchestrator died). Returns how many.
     int requeue_expired_leases(core::TimePoint now);
 
     // Appends one entry to an incident's timeline (deliveries, refused commands).
     void append_timeline(const std::string& tenant, const std::string& incident,
                          const core::TimelineEntry& e);
+    // Which of these plain markers exist, in one round trip.
+    std::vector<bool> existing(const std::vector<std::string>& keys);
+    // Deliveries' outcomes in one round trip: each one's marker (when not empty) and timeline
+    // entry (when `incident` is not empty).
+    struct Record {
+        std::string marker;
+        std::int64_t ttl_s = 0;
+        std::string tenant;
+        std::string incident;
+        core::TimelineEntry entry;
+    };
+    void record(const std::vector<Record>& records);
     std::vector<nlohmann::json> timeline(const std::string& tenant, const std::string& incident);
 
   private:
