@@ -4,7 +4,7 @@ set -euo pipefail
 
 SONAE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 SONAE_PACKAGES=(
-  build-essential cmake pkg-config ccache curl iproute2
+  build-essential cmake pkg-config ccache curl iproute2 jq
   libboost1.81-dev libboost-url1.81-dev libboost-json1.81-dev
   libhiredis-dev librabbitmq-dev nlohmann-json3-dev libspdlog-dev doctest-dev libyaml-cpp-dev
   libssl-dev libvalijson-dev libkainjow-mustache-dev libcli11-dev libcurl4-openssl-dev
@@ -127,6 +127,8 @@ start_rabbitmq() {
     RABBITMQ_DIST_PORT="$dist" RABBITMQ_MNESIA_BASE="$dir/mnesia" RABBITMQ_LOG_BASE="$dir/log"
     RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins" RABBITMQ_CONF_ENV_FILE="$dir/rabbitmq-env.conf"
     RABBITMQ_CONFIG_FILE="$dir/rabbitmq.conf" RABBITMQ_PID_FILE="$dir/rabbitmq.pid"
+    # Idle Erlang schedulers spin by default, taking CPU from Redis and sonae on a small box.
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="+sbwt none +sbwtdcpu none +sbwtdio none"
   )
   local -a as_rabbit
   if [ "$(id -u)" -eq 0 ]; then as_rabbit=(runuser -u rabbitmq --); else as_rabbit=(sudo -n -u rabbitmq); fi
