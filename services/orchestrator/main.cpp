@@ -184,70 +184,77 @@ int main() {
         });
     }
 
-    // Timers: lease due ones, apply them, publish; put back leases of a crashed replica; publish
+    // Timers: lease due ones, apply them, publish. One timer thread per worker: leasing is atomic
+    // in Redis, so threads (and replicas) never fire one timer twice, and a burst of deadlines
+    // is applied in parallel. The first also puts back leases of a crashed replica and publishes
     // outboxes left behind by a crash between commit and publish.
-    threads.emplace_back([&] {
-        redis::Connection redis(rsettings);
-        orchestrator::Processor processor(libraries, redis, keys);
-        std::unique_ptr<amqp::Connection> conn;
-        auto last_sweep = std::chrono::steady_clock::now();
-        std::chrono::milliseconds backoff(100);
-        while (g_running.load()) {
-            try {
-                if (!conn) {
-                    conn = std::make_unique<amqp::Connection>(asettings);
-                    topology.declare(*conn);
-                    conn->enable_confirms();
-                }
-                const core::TimePoint now = now_ms();
-                auto firings = processor.store().lease_due_timers(now, now + 30000, 200);
-                // One broker confirm for every firing of this round; a firing is finished only
-                // once its messages are confirmed (a crash before re-fires it: idempotent).
-                std::vector<amqp::Message> messages;
-                std::vector<std::pair<std::string, std::string>> published;
-                for (const auto& f : firings) {
-                    auto out = processor.on_timer(f, now_ms());
-                    if (!out.empty()) {
-                        std::string tenant = f.member.substr(0, f.member.find('|'));
-                        auto msgs = to_messages(out, topology, tenant);
-                        std::move(msgs.begin(), msgs.end(), std::back_inserter(messages));
-                        published.emplace_back(tenant, "tmr:" + f.lease);
+    for (int w = 0; w < workers; ++w)
+        threads.emplace_back([&, sweeper = w == 0] {
+            redis::Connection redis(rsettings);
+            orchestrator::Processor processor(libraries, redis, keys);
+            std::unique_ptr<amqp::Connection> conn;
+            auto last_sweep = std::chrono::steady_clock::now();
+            std::chrono::milliseconds backoff(100);
+            while (g_running.load()) {
+                try {
+                    if (!conn) {
+                        conn = std::make_unique<amqp::Connection>(asettings);
+                        topology.declare(*conn);
+                        conn->enable_confirms();
                     }
-                }
-                if (!messages.empty())
-                    conn->publish_confirmed(messages, std::chrono::seconds(10));
-                processor.published(published);
-                processor.store().finish_timers(firings);
-                if (std::chrono::steady_clock::now() - last_sweep > std::chrono::seconds(1)) {
-                    last_sweep = std::chrono::steady_clock::now();
-                    processor.store().requeue_expired_leases(now);
-                    for (const auto& [tenant, id] : processor.store().stale_outboxes(now - 10000)) {
-                        auto out = processor.store().outbox(tenant, id);
+                    const core::TimePoint now = now_ms();
+                    // Small leases, so that a burst is shared among the timer threads.
+                    auto firings = processor.store().lease_due_timers(now, now + 30000, 50);
+                    // One broker confirm for every firing of this round; a firing is finished only
+                    // once its messages are confirmed (a crash before re-fires it: idempotent).
+                    std::vector<amqp::Message> messages;
+                    std::vector<std::pair<std::string, std::string>> published;
+                    for (const auto& f : firings) {
+                        auto out = processor.on_timer(f, now_ms());
                         if (!out.empty()) {
-                            conn->publish_confirmed(to_messages(out, topology, tenant),
-                                                    std::chrono::seconds(10));
+                            std::string tenant = f.member.substr(0, f.member.find('|'));
+                            auto msgs = to_messages(out, topology, tenant);
+                            std::move(msgs.begin(), msgs.end(), std::back_inserter(messages));
+                            published.emplace_back(tenant, "tmr:" + f.lease);
                         }
-                        processor.published(tenant, id);
                     }
+                    if (!messages.empty())
+                        conn->publish_confirmed(messages, std::chrono::seconds(10));
+                    processor.published(published);
+                    processor.store().finish_timers(firings);
+                    if (sweeper &&
+                        std::chrono::steady_clock::now() - last_sweep > std::chrono::seconds(1)) {
+                        last_sweep = std::chrono::steady_clock::now();
+                        processor.store().requeue_expired_leases(now);
+                        for (const auto& [tenant, id] :
+                             processor.store().stale_outboxes(now - 10000)) {
+                            auto out = processor.store().outbox(tenant, id);
+                            if (!out.empty()) {
+                                conn->publish_confirmed(to_messages(out, topology, tenant),
+                                                        std::chrono::seconds(10));
+                            }
+                            processor.published(tenant, id);
+                        }
+                    }
+                    // Drain the connection so heartbeats are answered and stray frames do not pile
+                    // up.
+                    while (conn->next(std::chrono::milliseconds(0))) {
+                    }
+                    backoff = std::chrono::milliseconds(100);
+                    if (firings.empty())
+                        pause(std::chrono::milliseconds(10));
+                } catch (const amqp::ConnectionError& e) {
+                    spdlog::warn("timers: {} (retrying in {} ms)", e.what(), backoff.count());
+                    conn.reset();
+                    pause(backoff);
+                    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+                } catch (const std::exception& e) {
+                    spdlog::warn("timers: {} (retrying in {} ms)", e.what(), backoff.count());
+                    pause(backoff);
+                    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
                 }
-                // Drain the connection so heartbeats are answered and stray frames do not pile up.
-                while (conn->next(std::chrono::milliseconds(0))) {
-                }
-                backoff = std::chrono::milliseconds(100);
-                if (firings.empty())
-                    pause(std::chrono::milliseconds(20));
-            } catch (const amqp::ConnectionError& e) {
-                spdlog::warn("timers: {} (retrying in {} ms)", e.what(), backoff.count());
-                conn.reset();
-                pause(backoff);
-                backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
-            } catch (const std::exception& e) {
-                spdlog::warn("timers: {} (retrying in {} ms)", e.what(), backoff.count());
-                pause(backoff);
-                backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
             }
-        }
-    });
+        });
     spdlog::info("orchestrator running with {} workers", workers);
     for (auto& t : threads)
         t.join();
