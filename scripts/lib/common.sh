@@ -127,8 +127,9 @@ start_rabbitmq() {
     RABBITMQ_DIST_PORT="$dist" RABBITMQ_MNESIA_BASE="$dir/mnesia" RABBITMQ_LOG_BASE="$dir/log"
     RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins" RABBITMQ_CONF_ENV_FILE="$dir/rabbitmq-env.conf"
     RABBITMQ_CONFIG_FILE="$dir/rabbitmq.conf" RABBITMQ_PID_FILE="$dir/rabbitmq.pid"
-    # Idle Erlang schedulers spin by default, taking CPU from Redis and sonae on a small box.
-    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="+sbwt none +sbwtdcpu none +sbwtdio none"
+    # Idle Erlang schedulers spin by default, taking CPU from Redis and sonae on a small box
+    # (SONAE_RABBITMQ_ERL_ARGS replaces these flags, e.g. empty to compare).
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="${SONAE_RABBITMQ_ERL_ARGS-+sbwt none +sbwtdcpu none +sbwtdio none}"
   )
   local -a as_rabbit
   if [ "$(id -u)" -eq 0 ]; then as_rabbit=(runuser -u rabbitmq --); else as_rabbit=(sudo -n -u rabbitmq); fi
