@@ -79,13 +79,13 @@ int main() {
             amqp::ConsumerLoop loop(
                 opts, [&](amqp::Connection& conn, const std::vector<amqp::Delivery>& batch) {
                     std::vector<amqp::Verdict> verdicts(batch.size(), amqp::Verdict::kRetry);
-                    std::vector<amqp::Delivery> notifications;
+                    std::vector<const amqp::Delivery*> notifications;
                     std::vector<std::size_t> where;
                     for (std::size_t i = 0; i < batch.size(); ++i) {
                         if (batch[i].routing_key == "actions") {
                             verdicts[i] = notifier.on_action(conn, batch[i], now_ms());
                         } else {
-                            notifications.push_back(batch[i]);
+                            notifications.push_back(&batch[i]);
                             where.push_back(i);
                         }
                     }

@@ -46,14 +46,33 @@ std::vector<sonae::amqp::Message> to_messages(const std::vector<sonae::store::Ou
     return msgs;
 }
 
-// Applies one event or command and appends what it must publish to `messages` (and its
-// idempotency marker to `published`). Committed to Redis before it returns.
+// What a batch of inputs must publish, and the idempotency markers whose outboxes that empties.
+struct Outgoing {
+    std::vector<sonae::amqp::Message> messages;
+    std::vector<std::pair<std::string, std::string>> published;  // (tenant, processed id)
+
+    void add(const std::vector<sonae::store::OutboxMessage>& out,
+             const sonae::amqp::Topology& topology, const std::string& tenant,
+             const std::string& processed_id) {
+        for (auto& m : to_messages(out, topology, tenant))
+            messages.push_back(std::move(m));
+        published.emplace_back(tenant, processed_id);
+    }
+    // One broker confirm for all, then the outboxes are cleared in one Redis round trip. A crash
+    // in between leaves them to be published again (idempotent downstream).
+    void flush(sonae::amqp::Connection& conn, sonae::orchestrator::Processor& processor) const {
+        if (!messages.empty())
+            conn.publish_confirmed(messages, std::chrono::seconds(10));
+        processor.published(published);
+    }
+};
+
+// Applies one event or command (committed to Redis before it returns) and adds what it must
+// publish to `outgoing`.
 sonae::amqp::Verdict apply_delivery(sonae::orchestrator::Processor& processor,
                                     sonae::redis::Connection& redis, const sonae::store::Keys& keys,
                                     const sonae::amqp::Topology& topology,
-                                    const sonae::amqp::Delivery& d,
-                                    std::vector<sonae::amqp::Message>& messages,
-                                    std::vector<std::pair<std::string, std::string>>& published) {
+                                    const sonae::amqp::Delivery& d, Outgoing& outgoing) {
     using namespace sonae;
     nlohmann::json body = nlohmann::json::parse(d.body, nullptr, false);
     if (body.is_discarded() || !body.is_object()) {
@@ -61,28 +80,19 @@ sonae::amqp::Verdict apply_delivery(sonae::orchestrator::Processor& processor,
         return amqp::Verdict::kDeadLetter;
     }
     const std::string tenant = body.value("tenant", "default");
-    std::vector<store::OutboxMessage> out;
-    std::string marker;
     if (d.routing_key == "events") {
         auto e = core::event_from_json(body);
         if (!e || e->id.empty())
             return amqp::Verdict::kDeadLetter;
-        out = processor.on_event(*e, now_ms());
-        marker = "evt:" + e->id;
-    } else {
-        if (!body.contains("id") || !body.contains("incident"))
-            return amqp::Verdict::kDeadLetter;
-        orchestrator::CommandReply reply;
-        out = processor.on_command(body, now_ms(), &reply);
-        marker = "cmd:" + body["id"].get<std::string>();
-        redis.command({"SET", keys.command_result(tenant, body["id"].get<std::string>()),
-                       reply.to_json().dump(), "EX", "3600"});
+        outgoing.add(processor.on_event(*e, now_ms()), topology, tenant, "evt:" + e->id);
+        return amqp::Verdict::kAck;
     }
-    if (!out.empty()) {
-        auto msgs = to_messages(out, topology, tenant);
-        std::move(msgs.begin(), msgs.end(), std::back_inserter(messages));
-        published.emplace_back(tenant, marker);
-    }
+    if (!body.contains("id") || !body.contains("incident"))
+        return amqp::Verdict::kDeadLetter;
+    const std::string id = body["id"].get<std::string>();
+    orchestrator::CommandReply reply;
+    outgoing.add(processor.on_command(body, now_ms(), &reply), topology, tenant, "cmd:" + id);
+    redis.command({"SET", keys.command_result(tenant, id), reply.to_json().dump(), "EX", "3600"});
     return amqp::Verdict::kAck;
 }
 
@@ -90,6 +100,110 @@ void pause(std::chrono::milliseconds d) {
     const auto until = std::chrono::steady_clock::now() + d;
     while (g_running.load() && std::chrono::steady_clock::now() < until) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+}
+
+// What every worker and timer thread shares (read-only).
+struct Shared {
+    const sonae::orchestrator::Libraries& libraries;
+    const sonae::redis::Settings& redis;
+    const sonae::amqp::Settings& amqp;
+    const sonae::store::Keys& keys;
+    const sonae::amqp::Topology& topology;
+};
+
+// Consumes events and commands in batches: each delivery is committed in its own Redis
+// transaction, then every outbox is published under one confirm and the batch acknowledged.
+void run_worker(const Shared& s, int w) {
+    using namespace sonae;
+    redis::Connection redis(s.redis);
+    orchestrator::Processor processor(s.libraries, redis, s.keys);
+    amqp::ConsumerOptions opts{
+        s.amqp, s.topology, {"events", "commands"}, 64, "worker-" + std::to_string(w)};
+    amqp::ConsumerLoop loop(
+        opts, [&](amqp::Connection& conn, const std::vector<amqp::Delivery>& batch) {
+            std::vector<amqp::Verdict> verdicts;
+            Outgoing outgoing;
+            for (const auto& d : batch) {
+                try {
+                    verdicts.push_back(
+                        apply_delivery(processor, redis, s.keys, s.topology, d, outgoing));
+                } catch (const std::exception& e) {
+                    spdlog::error("delivery {} failed: {}", d.message_id, e.what());
+                    verdicts.push_back(amqp::Verdict::kRetry);
+                }
+            }
+            outgoing.flush(conn, processor);
+            return verdicts;
+        });
+    loop.run(g_running);
+}
+
+// One round of a timer thread: lease due timers (few, so that a burst is shared among the
+// threads), apply them, publish under one confirm, and only then finish the leases (a crash
+// before re-fires them: idempotent). Returns whether anything was due.
+bool fire_due_timers(const Shared& s, sonae::orchestrator::Processor& processor,
+                     sonae::amqp::Connection& conn) {
+    const sonae::core::TimePoint now = now_ms();
+    auto firings = processor.store().lease_due_timers(now, now + 30000, 50);
+    Outgoing outgoing;
+    for (const auto& f : firings) {
+        const std::string tenant = f.member.substr(0, f.member.find('|'));
+        outgoing.add(processor.on_timer(f, now_ms()), s.topology, tenant, "tmr:" + f.lease);
+    }
+    outgoing.flush(conn, processor);
+    processor.store().finish_timers(firings);
+    return !firings.empty();
+}
+
+// Puts back leases of a crashed replica and publishes outboxes left behind by a crash between
+// commit and publish.
+void sweep(const Shared& s, sonae::orchestrator::Processor& processor,
+           sonae::amqp::Connection& conn) {
+    const sonae::core::TimePoint now = now_ms();
+    processor.store().requeue_expired_leases(now);
+    Outgoing outgoing;
+    for (const auto& [tenant, id] : processor.store().stale_outboxes(now - 10000))
+        outgoing.add(processor.store().outbox(tenant, id), s.topology, tenant, id);
+    outgoing.flush(conn, processor);
+}
+
+void run_timers(const Shared& s, bool sweeper) {
+    using namespace sonae;
+    redis::Connection redis(s.redis);
+    orchestrator::Processor processor(s.libraries, redis, s.keys);
+    std::unique_ptr<amqp::Connection> conn;
+    auto last_sweep = std::chrono::steady_clock::now();
+    std::chrono::milliseconds backoff(100);
+    while (g_running.load()) {
+        try {
+            if (!conn) {
+                conn = std::make_unique<amqp::Connection>(s.amqp);
+                s.topology.declare(*conn);
+                conn->enable_confirms();
+            }
+            const bool fired = fire_due_timers(s, processor, *conn);
+            if (sweeper &&
+                std::chrono::steady_clock::now() - last_sweep > std::chrono::seconds(1)) {
+                last_sweep = std::chrono::steady_clock::now();
+                sweep(s, processor, *conn);
+            }
+            // Drain the connection so heartbeats are answered and stray frames do not pile up.
+            while (conn->next(std::chrono::milliseconds(0))) {
+            }
+            backoff = std::chrono::milliseconds(100);
+            if (!fired)
+                pause(std::chrono::milliseconds(10));
+        } catch (const amqp::ConnectionError& e) {
+            spdlog::warn("timers: {} (retrying in {} ms)", e.what(), backoff.count());
+            conn.reset();
+            pause(backoff);
+            backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+        } catch (const std::exception& e) {
+            spdlog::warn("timers: {} (retrying in {} ms)", e.what(), backoff.count());
+            pause(backoff);
+            backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+        }
     }
 }
 
@@ -151,110 +265,15 @@ int main() {
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
 
+    const Shared shared{libraries, rsettings, asettings, keys, topology};
     std::vector<std::thread> threads;
     const int workers = std::max(1, env_int("SONAE_WORKERS", 2));
-    for (int w = 0; w < workers; ++w) {
-        threads.emplace_back([&, w] {
-            redis::Connection redis(rsettings);
-            orchestrator::Processor processor(libraries, redis, keys);
-            amqp::ConsumerOptions opts{
-                asettings, topology, {"events", "commands"}, 64, "worker-" + std::to_string(w)};
-            // A batch: apply each delivery (one Redis transaction each), publish every outbox
-            // under one broker confirm, clear the outboxes in one round trip, then ack.
-            amqp::ConsumerLoop loop(
-                opts, [&](amqp::Connection& conn, const std::vector<amqp::Delivery>& batch) {
-                    std::vector<amqp::Verdict> verdicts;
-                    std::vector<amqp::Message> messages;
-                    std::vector<std::pair<std::string, std::string>> published;
-                    for (const auto& d : batch) {
-                        try {
-                            verdicts.push_back(apply_delivery(processor, redis, keys, topology, d,
-                                                              messages, published));
-                        } catch (const std::exception& e) {
-                            spdlog::error("delivery {} failed: {}", d.message_id, e.what());
-                            verdicts.push_back(amqp::Verdict::kRetry);
-                        }
-                    }
-                    if (!messages.empty())
-                        conn.publish_confirmed(messages, std::chrono::seconds(10));
-                    processor.published(published);
-                    return verdicts;
-                });
-            loop.run(g_running);
-        });
-    }
-
-    // Timers: lease due ones, apply them, publish. One timer thread per worker: leasing is atomic
-    // in Redis, so threads (and replicas) never fire one timer twice, and a burst of deadlines
-    // is applied in parallel. The first also puts back leases of a crashed replica and publishes
-    // outboxes left behind by a crash between commit and publish.
     for (int w = 0; w < workers; ++w)
-        threads.emplace_back([&, sweeper = w == 0] {
-            redis::Connection redis(rsettings);
-            orchestrator::Processor processor(libraries, redis, keys);
-            std::unique_ptr<amqp::Connection> conn;
-            auto last_sweep = std::chrono::steady_clock::now();
-            std::chrono::milliseconds backoff(100);
-            while (g_running.load()) {
-                try {
-                    if (!conn) {
-                        conn = std::make_unique<amqp::Connection>(asettings);
-                        topology.declare(*conn);
-                        conn->enable_confirms();
-                    }
-                    const core::TimePoint now = now_ms();
-                    // Small leases, so that a burst is shared among the timer threads.
-                    auto firings = processor.store().lease_due_timers(now, now + 30000, 50);
-                    // One broker confirm for every firing of this round; a firing is finished only
-                    // once its messages are confirmed (a crash before re-fires it: idempotent).
-                    std::vector<amqp::Message> messages;
-                    std::vector<std::pair<std::string, std::string>> published;
-                    for (const auto& f : firings) {
-                        auto out = processor.on_timer(f, now_ms());
-                        if (!out.empty()) {
-                            std::string tenant = f.member.substr(0, f.member.find('|'));
-                            auto msgs = to_messages(out, topology, tenant);
-                            std::move(msgs.begin(), msgs.end(), std::back_inserter(messages));
-                            published.emplace_back(tenant, "tmr:" + f.lease);
-                        }
-                    }
-                    if (!messages.empty())
-                        conn->publish_confirmed(messages, std::chrono::seconds(10));
-                    processor.published(published);
-                    processor.store().finish_timers(firings);
-                    if (sweeper &&
-                        std::chrono::steady_clock::now() - last_sweep > std::chrono::seconds(1)) {
-                        last_sweep = std::chrono::steady_clock::now();
-                        processor.store().requeue_expired_leases(now);
-                        for (const auto& [tenant, id] :
-                             processor.store().stale_outboxes(now - 10000)) {
-                            auto out = processor.store().outbox(tenant, id);
-                            if (!out.empty()) {
-                                conn->publish_confirmed(to_messages(out, topology, tenant),
-                                                        std::chrono::seconds(10));
-                            }
-                            processor.published(tenant, id);
-                        }
-                    }
-                    // Drain the connection so heartbeats are answered and stray frames do not pile
-                    // up.
-                    while (conn->next(std::chrono::milliseconds(0))) {
-                    }
-                    backoff = std::chrono::milliseconds(100);
-                    if (firings.empty())
-                        pause(std::chrono::milliseconds(10));
-                } catch (const amqp::ConnectionError& e) {
-                    spdlog::warn("timers: {} (retrying in {} ms)", e.what(), backoff.count());
-                    conn.reset();
-                    pause(backoff);
-                    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
-                } catch (const std::exception& e) {
-                    spdlog::warn("timers: {} (retrying in {} ms)", e.what(), backoff.count());
-                    pause(backoff);
-                    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
-                }
-            }
-        });
+        threads.emplace_back([&shared, w] { run_worker(shared, w); });
+    // One timer thread per worker: leasing is atomic in Redis, so threads (and replicas) never
+    // fire one timer twice, and a burst of deadlines is applied in parallel.
+    for (int w = 0; w < workers; ++w)
+        threads.emplace_back([&shared, w] { run_timers(shared, w == 0); });
     spdlog::info("orchestrator running with {} workers", workers);
     for (auto& t : threads)
         t.join();

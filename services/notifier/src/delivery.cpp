@@ -151,12 +151,11 @@ void Notifier::dead_letter(amqp::Connection& conn, const amqp::Delivery& d, cons
 
 amqp::Verdict Notifier::on_notification(amqp::Connection& conn, const amqp::Delivery& d,
                                         std::int64_t now_ms) {
-    return on_notifications(conn, {d}, now_ms).front();
+    return on_notifications(conn, {&d}, now_ms).front();
 }
 
-std::vector<amqp::Verdict> Notifier::on_notifications(amqp::Connection& conn,
-                                                      const std::vector<amqp::Delivery>& batch,
-                                                      std::int64_t now_ms) {
+std::vector<amqp::Verdict> Notifier::on_notifications(
+    amqp::Connection& conn, const std::vector<const amqp::Delivery*>& batch, std::int64_t now_ms) {
     // One Redis round trip finds what was delivered before (a retry, a crash), then each channel
     // is POSTed in turn, then one round trip records every outcome (marker + timeline entry).
     // Retries and dead letters are published after the outcomes are recorded.
@@ -173,13 +172,13 @@ std::vector<amqp::Verdict> Notifier::on_notifications(amqp::Connection& conn,
     std::vector<Work> work;
     std::vector<std::string> markers;
     for (std::size_t i = 0; i < batch.size(); ++i) {
-        const json j = json::parse(batch[i].body, nullptr, false);
+        const json j = json::parse(batch[i]->body, nullptr, false);
         if (j.is_discarded() || !j.is_object() || !j.contains("id")) {
             verdicts[i] = amqp::Verdict::kDeadLetter;
             continue;
         }
         Work w;
-        w.delivery = &batch[i];
+        w.delivery = batch[i];
         w.n = core::notification_from_json(j);
         w.channels = route(config_, w.n);
         w.first_marker = markers.size();

@@ -50,7 +50,7 @@ class Notifier {
                                   std::int64_t now_ms);
     // A batch: one verdict per delivery, in order; Redis is read and written once per batch.
     std::vector<amqp::Verdict> on_notifications(amqp::Connection& conn,
-                                                const std::vector<amqp::Delivery>& batch,
+                                                const std::vector<const amqp::Delivery*>& batch,
                                                 std::int64_t now_ms);
     amqp::Verdict on_action(amqp::Connection& conn, const amqp::Delivery& d, std::int64_t now_ms);
 

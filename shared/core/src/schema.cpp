@@ -45,6 +45,7 @@ void take_date_times(nlohmann::json& schema, std::vector<std::string>& path,
     }
 }
 
+// One reference token of a JSON pointer (RFC 6901).
 std::string escape_pointer(const std::string& name) {
     std::string escaped;
     for (char c : name) {
@@ -126,18 +127,7 @@ std::string pointer_from_context(const std::vector<std::string>& context) {
         if (name.size() >= 2 && name.front() == '[' && name.back() == ']') {
             name = name.substr(1, name.size() - 2);
         }
-        // RFC 6901 escaping.
-        std::string escaped;
-        for (char c : name) {
-            if (c == '~') {
-                escaped += "~0";
-            } else if (c == '/') {
-                escaped += "~1";
-            } else {
-                escaped += c;
-            }
-        }
-        out += "/" + escaped;
+        out += "/" + escape_pointer(name);
     }
     return out;
 }

@@ -238,7 +238,6 @@ void IncidentStore::clear_outboxes(
     const std::vector<std::pair<std::string, std::string>>& published) {
     if (published.empty())
         return;
-    std::vector<std::vector<std::string>> cmds;
     std::vector<std::string> zrem{"ZREM", keys_.outboxes()};
     std::vector<std::string> del{"DEL"};
     for (const auto& [tenant, id] : published) {
@@ -276,10 +275,6 @@ std::vector<TimerFiring> IncidentStore::lease_due_timers(core::TimePoint now,
         out.push_back(std::move(f));
     }
     return out;
-}
-
-void IncidentStore::finish_timer(const TimerFiring& f) {
-    finish_timers({f});
 }
 
 void IncidentStore::finish_timers(const std::vector<TimerFiring>& firings) {

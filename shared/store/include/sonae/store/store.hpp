@@ -93,8 +93,8 @@ class IncidentStore {
     // Moves due timers into leases until `lease_until`; returns the firings.
     std::vector<TimerFiring> lease_due_timers(core::TimePoint now, core::TimePoint lease_until,
                                               int limit);
-    void finish_timer(const TimerFiring& f);
-    void finish_timers(const std::vector<TimerFiring>& firings);  // one round trip
+    // Ends the leases of applied firings (one round trip).
+    void finish_timers(const std::vector<TimerFiring>& firings);
     // Puts back timers whose lease expired (their orchestrator died). Returns how many.
     int requeue_expired_leases(core::TimePoint now);
 
