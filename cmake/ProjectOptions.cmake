@@ -14,9 +14,7 @@ if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
     -Wno-array-bounds -Wno-stringop-overflow -Wno-mismatched-new-delete)
 endif()
 
-# Beast/Asio compiled once per library instead of in every translation unit.
-target_compile_definitions(sonae_options INTERFACE
-  BOOST_ASIO_NO_DEPRECATED)
+# Beast/Asio are compiled once, in sonae_asio (shared/http/CMakeLists.txt).
 
 if(SONAE_SANITIZE)
   target_compile_options(sonae_options INTERFACE

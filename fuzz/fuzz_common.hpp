@@ -13,7 +13,7 @@
 #include <sonae/core/schema.hpp>
 #include <sonae/ingest/ingest.hpp>
 
-#include "event_schema.hpp"
+#include "schemas.hpp"
 
 namespace sonae::fuzz {
 
@@ -30,6 +30,11 @@ inline std::string printable(const nlohmann::json& j) {
 
 inline const core::SchemaValidator& event_schema() {
     static const core::SchemaValidator validator(nlohmann::json::parse(kEventSchema));
+    return validator;
+}
+
+inline const core::SchemaValidator& playbook_schema() {
+    static const core::SchemaValidator validator(nlohmann::json::parse(kPlaybookSchema));
     return validator;
 }
 

@@ -18,7 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto doc = sonae::core::parse_yaml(text);
     if (!doc.ok())
         return 0;
-    auto pb = sonae::core::parse_playbook(doc.value(), "fuzz.yaml", SONAE_SCHEMA_DIR);
+    auto pb = sonae::core::parse_playbook(doc.value(), "fuzz.yaml", sonae::fuzz::playbook_schema());
     if (!pb.ok()) {
         sonae::fuzz::require(pb.error().message.rfind("fuzz.yaml:", 0) == 0,
                              "loader error without file:line", pb.error().message);

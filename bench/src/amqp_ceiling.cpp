@@ -232,12 +232,10 @@ void cleanup(const amqp::Settings& settings, amqp::Connection* conn, const std::
 int main(int argc, char** argv) {
     return sonae::bench::run_main(kUsage, [&] {
         const Config config = parse_config(argc, argv);
-        amqp::Settings settings;
-        try {
-            settings = amqp::Settings::from_url(config.url);
-        } catch (const std::invalid_argument& e) {
-            throw UsageError(std::string("--url: ") + e.what());
-        }
+        auto parsed = amqp::Settings::parse(config.url);
+        if (!parsed)
+            throw UsageError("--url: " + parsed.error().message);
+        const amqp::Settings settings = *parsed;
         auto conn = std::make_unique<amqp::Connection>(settings);
         if (!config.peek.empty())
             return peek(*conn, config.peek);

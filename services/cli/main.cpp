@@ -9,10 +9,15 @@
 #include "src/commands.hpp"
 
 int main(int argc, char** argv) {
+    auto env = sonae::config::read_environment();
+    if (!env) {
+        std::cerr << "sonae: " << env.error().message << "\n";
+        return 2;
+    }
     CLI::App app{"sonae: incident response and cyber-resilience orchestration"};
     app.require_subcommand(1);
-    std::string schema_dir = sonae::config::default_schema_dir();
-    app.add_option("--schemas", schema_dir, "JSON Schema directory")->envname("SONAE_SCHEMA_DIR");
+    std::string schema_dir = env->schema_dir;
+    app.add_option("--schemas", schema_dir, "JSON Schema directory (SONAE_SCHEMA_DIR)");
 
     auto* version = app.add_subcommand("version", "print the version");
 
@@ -28,8 +33,7 @@ int main(int argc, char** argv) {
     auto* exercise = app.add_subcommand("exercise", "tabletop exercises");
     exercise->require_subcommand(1);
     sonae::cli::SimulateArgs sim;
-    const char* pdir = std::getenv("SONAE_PLAYBOOK_DIR");
-    sim.playbooks = pdir != nullptr && *pdir != '\0' ? pdir : "playbooks";
+    sim.playbooks = env->playbook_dir;
     auto* simulate =
         exercise->add_subcommand("simulate", "run a scenario in virtual time (no servers)");
     simulate->add_option("scenario", sim.scenario, "scenario YAML")->required();

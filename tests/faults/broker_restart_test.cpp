@@ -5,7 +5,7 @@
 
 #include <doctest/doctest.h>
 
-#include "../integration/support.hpp"
+#include "testkit.hpp"
 
 using namespace sonae;
 using namespace sonae::test;

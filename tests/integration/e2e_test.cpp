@@ -7,7 +7,7 @@
 
 #include <sonae/crypto/crypto.hpp>
 
-#include "support.hpp"
+#include "testkit.hpp"
 
 using namespace sonae;
 using namespace sonae::test;

@@ -7,7 +7,7 @@
 #include <sonae/core/time.hpp>
 #include <sonae/crypto/crypto.hpp>
 
-#include "support.hpp"
+#include "testkit.hpp"
 
 using namespace sonae;
 using namespace sonae::test;
@@ -67,7 +67,7 @@ Fixture& shared() {
 class Tap {
   public:
     Tap(const std::string& amqp_url, const std::string& prefix)
-        : conn_(amqp::Settings::from_url(amqp_url)) {
+        : conn_(amqp::Settings::parse(amqp_url).value()) {
         const amqp::Topology t{prefix};
         conn_.declare_queue(amqp::QueueSpec{queue_, false, "", "", 0, 0});
         conn_.bind_queue(queue_, t.exchange(), "events");

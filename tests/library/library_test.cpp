@@ -18,6 +18,7 @@
 
 #include <sonae/core/library.hpp>
 #include <sonae/ingest/ingest.hpp>
+#include <sonae/loader/loader.hpp>
 #include <sonae/sim/simulate.hpp>
 
 namespace {
@@ -41,12 +42,22 @@ const std::vector<std::string> kPlaybooks = {"ransomware-core",
                                              "insider-misuse",
                                              "generic-incident"};
 
+const loader::Schemas& schemas() {
+    static const loader::Schemas s = [] {
+        auto r = loader::Schemas::load(kSchemaDir);
+        if (!r)
+            FAIL(r.error().message);
+        return std::move(r.value());
+    }();
+    return s;
+}
+
 // Loaded once: the engine inside keeps references into the library.
 const core::Library& library() {
     static std::unique_ptr<core::Library> lib;
     static std::string error;
     if (lib == nullptr && error.empty()) {
-        auto loaded = core::load_library(kPlaybookDir, "", kSchemaDir);
+        auto loaded = loader::load_library(kPlaybookDir, "", schemas());
         if (loaded) {
             lib = std::move(loaded.value());
         } else {
@@ -60,7 +71,7 @@ const core::Library& library() {
 
 json simulate(const std::string& scenario, const sim::Options& options = {}) {
     const std::string path = std::string(kPlaybookDir) + "/scenarios/" + scenario + ".yaml";
-    auto s = sim::load_scenario(path, kSchemaDir);
+    auto s = loader::load_scenario(path, schemas());
     INFO(path, ": ", (s ? std::string() : s.error().message));
     REQUIRE(s.ok());
     auto report = sim::simulate(s.value(), *library().engine, options);

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include <sonae/core/library.hpp>
+#include <sonae/loader/loader.hpp>
 #include <sonae/sim/simulate.hpp>
 
 #include "commands.hpp"
@@ -22,12 +23,17 @@ int run_simulate(const SimulateArgs& args) {
         }
         options.what_if[w.substr(0, eq)] = *d;
     }
-    auto scenario = sim::load_scenario(args.scenario, args.schema_dir);
+    auto schemas = loader::Schemas::load(args.schema_dir);
+    if (!schemas) {
+        std::cerr << "sonae exercise simulate: " << schemas.error().message << "\n";
+        return 2;
+    }
+    auto scenario = loader::load_scenario(args.scenario, *schemas);
     if (!scenario) {
         std::cerr << scenario.error().message << "\n";
         return 2;
     }
-    auto lib = core::load_library(args.playbooks, args.catalog, args.schema_dir);
+    auto lib = loader::load_library(args.playbooks, args.catalog, *schemas);
     if (!lib) {
         std::cerr << lib.error().message << "\n";
         return 2;

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -6,6 +7,7 @@
 #include <sonae/core/catalog.hpp>
 #include <sonae/core/lint.hpp>
 #include <sonae/core/playbook.hpp>
+#include <sonae/loader/loader.hpp>
 
 #include "commands.hpp"
 
@@ -26,20 +28,20 @@ int run_lint(const LintArgs& args) {
     std::vector<std::string> paths = args.paths;
     if (paths.empty())
         paths.emplace_back("playbooks");
+    auto schemas = loader::Schemas::load(args.schema_dir);
+    if (!schemas) {
+        std::cerr << "sonae playbook lint: " << schemas.error().message << "\n";
+        return 2;
+    }
     // Playbook files to lint, grouped by the catalog that applies to them.
     std::map<std::string, std::vector<std::string>> by_catalog;
+    std::vector<std::string> message_files;
     for (const auto& p : paths) {
         std::error_code ec;
         if (fs::is_directory(p, ec)) {
-            std::vector<std::string> files;
-            for (const auto& e : fs::directory_iterator(p)) {
-                const auto name = e.path().filename().string();
-                if (!e.is_regular_file() || name == "catalog.yaml" || name.front() == '.')
-                    continue;
-                if (e.path().extension() == ".yaml" || e.path().extension() == ".yml")
-                    files.push_back(e.path().string());
-            }
-            std::sort(files.begin(), files.end());
+            std::vector<std::string> files = loader::playbook_files(p);
+            if (const auto messages = fs::path(p) / "messages.yaml"; fs::exists(messages))
+                message_files.push_back(messages.string());
             const std::string catalog = !args.catalog.empty() ? args.catalog
                                         : fs::exists(fs::path(p) / "catalog.yaml")
                                             ? (fs::path(p) / "catalog.yaml").string()
@@ -69,7 +71,7 @@ int run_lint(const LintArgs& args) {
         std::optional<core::Catalog> catalog;
         if (!catalog_path.empty()) {
             ++files;
-            auto c = core::load_catalog(catalog_path, args.schema_dir);
+            auto c = loader::load_catalog(catalog_path, *schemas);
             if (!c) {
                 print_error(c.error().message, findings);
             } else {
@@ -79,7 +81,7 @@ int run_lint(const LintArgs& args) {
         const core::LintContext ctx{catalog ? &*catalog : nullptr, nullptr};
         for (const auto& file : list) {
             ++files;
-            auto pb = core::load_playbook(file, args.schema_dir);
+            auto pb = loader::load_playbook(file, *schemas);
             if (!pb) {
                 print_error(pb.error().message, findings);
                 continue;
@@ -103,6 +105,11 @@ int run_lint(const LintArgs& args) {
                             findings);
             }
         }
+    }
+    for (const auto& file : message_files) {
+        ++files;
+        if (auto m = loader::load_messages(file, *schemas); !m)
+            print_error(m.error().message, findings);
     }
     std::cerr << files << " files, " << findings << (findings == 1 ? " finding" : " findings")
               << "\n";

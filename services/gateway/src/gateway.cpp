@@ -21,17 +21,10 @@ namespace asio = boost::asio;
 namespace bhttp = boost::beast::http;
 using nlohmann::json;
 
-core::TimePoint now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 // Bridges the publisher thread's callback into the caller's executor (a coroutine here), keeping
 // the io_context alive while the broker has not answered.
 template <typename Token>
-auto async_publish(amqp::ConfirmingPublisher& publisher, std::vector<amqp::Message> messages,
-                   Token&& token) {
+auto async_publish(amqp::Publisher& publisher, std::vector<amqp::Message> messages, Token&& token) {
     return asio::async_initiate<Token, void(amqp::PublishOutcome)>(
         [&publisher](auto handler, std::vector<amqp::Message> msgs) {
             auto executor = asio::prefer(asio::get_associated_executor(handler),
@@ -50,12 +43,16 @@ auto async_publish(amqp::ConfirmingPublisher& publisher, std::vector<amqp::Messa
 // CloudEvents batches, which sonae does not take.
 bool json_content_type(std::string_view ct) {
     std::string base(ct.substr(0, ct.find(';')));
-    while (!base.empty() && (base.back() == ' ' || base.back() == '\t')) base.pop_back();
+    while (!base.empty() && (base.back() == ' ' || base.back() == '\t'))
+        base.pop_back();
     std::transform(base.begin(), base.end(), base.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (base == "application/json" || base == "text/json") return true;
-    if (base == "application/cloudevents-batch+json") return false;
-    return base.size() > 5 && base.rfind("application/", 0) == 0 && base.substr(base.size() - 5) == "+json";
+    if (base == "application/json" || base == "text/json")
+        return true;
+    if (base == "application/cloudevents-batch+json")
+        return false;
+    return base.size() > 5 && base.rfind("application/", 0) == 0 &&
+           base.substr(base.size() - 5) == "+json";
 }
 
 ingest::HeaderMap headers_of(const http::Request& req) {
@@ -69,12 +66,14 @@ constexpr std::array<int, 12> kStatuses{200, 202, 400, 401, 403, 404, 413, 415, 
 
 }  // namespace
 
-Gateway::Gateway(const config::Config& config, core::SchemaValidator event_schema,
-                 amqp::ConfirmingPublisher& publisher, Health& health, Options options)
+Gateway::Gateway(const config::Config& config, const core::SchemaValidator& event_schema,
+                 amqp::Publisher& publisher, Health& health, const clock::Clock& clock,
+                 Options options)
     : config_(config),
-      event_schema_(std::move(event_schema)),
+      event_schema_(event_schema),
       publisher_(publisher),
       health_(health),
+      clock_(clock),
       options_(std::move(options)) {
     for (const auto& s : config_.sources) {
         limiters_[s.name] = std::make_unique<ingest::RateLimiter>(s.rate_per_s, s.burst);
@@ -96,6 +95,8 @@ http::Status Gateway::status_of(core::ErrorCode code) {
         case core::ErrorCode::kUnknownSource:
         case core::ErrorCode::kNotFound:
             return http::Status::not_found;
+        case core::ErrorCode::kMethodNotAllowed:
+            return http::Status::method_not_allowed;
         case core::ErrorCode::kPayloadTooLarge:
             return http::Status::payload_too_large;
         case core::ErrorCode::kUnsupportedMediaType:
@@ -113,12 +114,8 @@ http::Status Gateway::status_of(core::ErrorCode code) {
 }
 
 http::Response Gateway::error_response(const core::Error& e, unsigned version) {
-    const json body = {
-        {"error",
-         {{"code", core::error_code_name(e.code)}, {"message", e.message}, {"field", e.field}}}};
-    // Messages may quote request bytes that are not UTF-8: replace them rather than throw.
-    auto res = http::json_response(status_of(e.code),
-                                   body.dump(-1, ' ', false, json::error_handler_t::replace), version);
+    auto res = http::error_response(status_of(e.code), core::error_code_name(e.code), e.message,
+                                    e.field, version);
     if (e.code == core::ErrorCode::kUnauthorized)
         res.set(bhttp::field::www_authenticate, "Bearer");
     return res;
@@ -148,8 +145,9 @@ asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
         const std::string name = path.substr(11);
         const config::Source* source = config_.find_source(name);
         if (req.method() != bhttp::verb::post) {
-            res = error_response({core::ErrorCode::kNotFound, "use POST", ""}, req.version());
-            res.result(http::Status::method_not_allowed);
+            res =
+                error_response({core::ErrorCode::kMethodNotAllowed, "use POST", ""}, req.version());
+            res.set(bhttp::field::allow, "POST");
         } else if (source == nullptr) {
             res = error_response({core::ErrorCode::kUnknownSource,
                                   "unknown source '" + name.substr(0, 64) + "'", ""},
@@ -179,7 +177,7 @@ asio::awaitable<http::Response> Gateway::ingest(http::Request& req, const config
             version);
     }
     const ingest::HeaderMap headers = headers_of(req);
-    const core::TimePoint now = now_ms();
+    const core::TimePoint now = clock_.now();
     if (!pagerduty_api) {
         if (auto ok = ingest::authenticate(source.auth, ingest::Request{headers, body, query}, now);
             !ok) {
@@ -266,17 +264,18 @@ asio::awaitable<http::Response> Gateway::enqueue(http::Request& req) {
     const unsigned version = req.version();
     auto invalid = [&](const core::Error& e) {
         // PagerDuty's own shape, plus sonae's error object.
-        const json body = {{"status", "invalid event"},
-                           {"message", "Event object is invalid"},
-                           {"errors", json::array({e.message})},
-                           {"error",
-                            {{"code", core::error_code_name(e.code)},
-                             {"message", e.message},
-                             {"field", e.field}}}};
-        return http::json_response(status_of(e.code), body.dump(-1, ' ', false, json::error_handler_t::replace), version);
+        const json body = {
+            {"status", "invalid event"},
+            {"message", "Event object is invalid"},
+            {"errors", json::array({e.message})},
+            {"error", http::error_object(core::error_code_name(e.code), e.message, e.field)}};
+        return http::json_response(status_of(e.code), http::dump_json(body), version);
     };
-    if (req.method() != bhttp::verb::post)
-        co_return invalid({core::ErrorCode::kNotFound, "use POST", ""});
+    if (req.method() != bhttp::verb::post) {
+        auto res = invalid({core::ErrorCode::kMethodNotAllowed, "use POST", ""});
+        res.set(bhttp::field::allow, "POST");
+        co_return res;
+    }
     auto parsed = ingest::parse_json(req.body(), ingest::ParseLimits{options_.max_json_depth});
     if (!parsed)
         co_return invalid(parsed.error());

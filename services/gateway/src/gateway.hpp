@@ -10,6 +10,7 @@
 
 #include <sonae/amqp/publisher.hpp>
 #include <sonae/amqp/topology.hpp>
+#include <sonae/clock/clock.hpp>
 #include <sonae/config/config.hpp>
 #include <sonae/core/result.hpp>
 #include <sonae/core/schema.hpp>
@@ -29,10 +30,12 @@ struct Health {
     std::atomic<bool> redis{false};
 };
 
+// Request handling, a pure function of the request and the gateway's collaborators: testable
+// in-process with a fake publisher and a manual clock (services/gateway/tests).
 class Gateway {
   public:
-    Gateway(const config::Config& config, core::SchemaValidator event_schema,
-            amqp::ConfirmingPublisher& publisher, Health& health, Options options);
+    Gateway(const config::Config& config, const core::SchemaValidator& event_schema,
+            amqp::Publisher& publisher, Health& health, const clock::Clock& clock, Options options);
 
     boost::asio::awaitable<http::Response> handle(http::Request& req);
 
@@ -49,9 +52,10 @@ class Gateway {
     void count(http::Status status);
 
     const config::Config& config_;
-    core::SchemaValidator event_schema_;
-    amqp::ConfirmingPublisher& publisher_;
+    const core::SchemaValidator& event_schema_;
+    amqp::Publisher& publisher_;
     Health& health_;
+    const clock::Clock& clock_;
     Options options_;
     std::map<std::string, std::unique_ptr<ingest::RateLimiter>> limiters_;
 

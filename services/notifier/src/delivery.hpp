@@ -1,7 +1,6 @@
-// Delivery of notifications and automated HTTP actions (PRODUCT §8): routing to channels,
-// redaction above a channel's clearance, per-platform payloads, Standard Webhooks signatures,
-// retries with backoff through the broker's delay queues, dead-lettering of permanent failures,
-// and every outcome written to the incident timeline.
+// What the notifier decides without I/O (PRODUCT §8): routing to channels, redaction above a
+// channel's clearance, per-platform payloads, Standard Webhooks signatures, which outcomes are
+// retried, and the backoff between retries. dispatcher.hpp does the sending.
 #pragma once
 
 #include <chrono>
@@ -9,13 +8,9 @@
 #include <string>
 #include <vector>
 
-#include <sonae/amqp/connection.hpp>
-#include <sonae/amqp/consumer.hpp>
-#include <sonae/amqp/topology.hpp>
 #include <sonae/config/config.hpp>
-#include <sonae/core/engine.hpp>
+#include <sonae/core/wire.hpp>
 #include <sonae/http/client.hpp>
-#include <sonae/store/store.hpp>
 
 namespace sonae::notifier {
 
@@ -37,35 +32,14 @@ Outgoing render(const core::Notification& n, const config::Channel& ch, std::int
 enum class Outcome { kDelivered, kRetry, kPermanent };
 // 2xx delivered; transport errors, 408, 425, 429 and 5xx retried; other 4xx permanent.
 Outcome classify(const http::ClientResponse& r);
+// The Retry-After header in seconds (0 when absent or an HTTP date).
+std::int64_t retry_after_of(const http::ClientResponse& r);
 
-// Delay before attempt `attempt` (1-based retry count), at least `retry_after_s`.
-std::chrono::seconds retry_delay(int attempt, std::int64_t retry_after_s);
-constexpr int kMaxAttempts = static_cast<int>(amqp::Topology::kRetryDelaysS.size()) + 1;
-
-class Notifier {
-  public:
-    Notifier(const config::Config& config, store::IncidentStore& store, amqp::Topology topology);
-
-    amqp::Verdict on_notification(amqp::Connection& conn, const amqp::Delivery& d,
-                                  std::int64_t now_ms);
-    // A batch: one verdict per delivery, in order; Redis is read and written once per batch.
-    std::vector<amqp::Verdict> on_notifications(amqp::Connection& conn,
-                                                const std::vector<const amqp::Delivery*>& batch,
-                                                std::int64_t now_ms);
-    amqp::Verdict on_action(amqp::Connection& conn, const amqp::Delivery& d, std::int64_t now_ms);
-
-  private:
-    void retry(amqp::Connection& conn, const amqp::Delivery& d, const std::string& kind,
-               int attempt, std::int64_t retry_after_s);
-    amqp::Verdict publish_result(amqp::Connection& conn, const core::HttpAction& a, bool ok,
-                                 long status, const std::string& detail);
-    void dead_letter(amqp::Connection& conn, const amqp::Delivery& d, const std::string& kind,
-                     const std::string& why);
-
-    const config::Config& config_;
-    store::IncidentStore& store_;
-    amqp::Topology topology_;
-    http::Client client_;
-};
+// Exponential backoff with equal jitter: retry `attempt` (1-based) waits between half and all of
+// min(30 min, 1 s x 2^(attempt-1)), chosen by `random`, at least `retry_after_s`, rounded up to
+// the broker's next delay queue (amqp::Topology::kRetryDelaysS).
+std::chrono::seconds retry_delay(int attempt, std::int64_t retry_after_s, std::uint64_t random);
+// Attempts before a delivery is dead-lettered (under an hour of retries in all).
+constexpr int kMaxAttempts = 12;
 
 }  // namespace sonae::notifier

@@ -2,8 +2,11 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include "delivery.hpp"
 
+#include <set>
+
 #include <doctest/doctest.h>
 
+#include <sonae/amqp/topology.hpp>
 #include <sonae/crypto/crypto.hpp>
 
 using namespace sonae;
@@ -122,10 +125,30 @@ TEST_CASE("outcomes and retry delays") {
     CHECK(classify({400, "", {}, ""}) == Outcome::kPermanent);
     CHECK(classify({404, "", {}, ""}) == Outcome::kPermanent);
     CHECK(classify({410, "", {}, ""}) == Outcome::kPermanent);
-    CHECK(retry_delay(1, 0) == std::chrono::seconds(1));
-    CHECK(retry_delay(2, 0) == std::chrono::seconds(5));
-    CHECK(retry_delay(3, 0) == std::chrono::seconds(30));
-    CHECK(retry_delay(99, 0) == std::chrono::seconds(1800));
-    CHECK(retry_delay(1, 20) == std::chrono::seconds(30));  // Retry-After honoured
-    CHECK(retry_delay(1, 100000) == std::chrono::seconds(1800));
+    CHECK(retry_after_of({429, "", {{"retry-after", "7"}}, ""}) == 7);
+    CHECK(retry_after_of({429, "", {{"retry-after", "Wed, 21 Oct 2026 07:28:00 GMT"}}, ""}) == 0);
+    CHECK(retry_after_of({503, "", {}, ""}) == 0);
+}
+
+TEST_CASE("retries back off exponentially with jitter, honour Retry-After, and stay bounded") {
+    // Retry n waits within [half, all] of 2^(n-1) s (capped at 30 min), rounded up to a queue.
+    for (int attempt = 1; attempt <= 14; ++attempt) {
+        const std::int64_t base = std::min<std::int64_t>(1800, std::int64_t{1} << (attempt - 1));
+        for (std::uint64_t r : {0ULL, 1ULL, 499ULL, 1000ULL, 123456789ULL, ~0ULL}) {
+            const auto d = retry_delay(attempt, 0, r).count();
+            CHECK(d * 1000 >= base * 500);
+            CHECK(d <= std::max<std::int64_t>(base * 3 / 2, 1));
+            CHECK(std::find(amqp::Topology::kRetryDelaysS.begin(),
+                            amqp::Topology::kRetryDelaysS.end(),
+                            d) != amqp::Topology::kRetryDelaysS.end());
+        }
+    }
+    // Jitter: the same attempt spreads over several delay queues.
+    std::set<std::int64_t> spread;
+    for (std::uint64_t r = 0; r < 64000; r += 997)
+        spread.insert(retry_delay(8, 0, r).count());  // 64-128 s -> 90, 135
+    CHECK(spread.size() >= 2);
+    CHECK(retry_delay(1, 20, 0) == std::chrono::seconds(27));  // Retry-After honoured
+    CHECK(retry_delay(1, 100000, 0) == std::chrono::seconds(1800));
+    CHECK(retry_delay(99, 0, 0) >= std::chrono::seconds(900));
 }

@@ -14,9 +14,35 @@ std::vector<std::string> alert_keys(const core::Incident& i) {
     return out;
 }
 
+std::vector<store::OutboxMessage> outbox_of(const core::Transition& tr) {
+    std::vector<store::OutboxMessage> out;
+    for (const auto& n : tr.notifications)
+        out.push_back(core::OutboxEntry::of(n));
+    for (const auto& a : tr.actions)
+        out.push_back(core::OutboxEntry::of(a));
+    return out;
+}
+
+// The commit of a transition of incident `id` in `tenant`, marking `processed_id` applied.
+store::Commit commit_of(const core::Transition& tr, const std::string& tenant,
+                        const std::string& id, std::int64_t expected_version,
+                        const std::string& processed_id, core::TimePoint now) {
+    store::Commit c;
+    c.tenant = tenant;
+    c.incident_id = id;
+    c.expected_version = expected_version;
+    c.transition = &tr;
+    c.processed_id = processed_id;
+    c.outbox = outbox_of(tr);
+    c.now = now;
+    if (!tr.incident.open())
+        c.release_dedup_keys = alert_keys(tr.incident);
+    return c;
+}
+
 }  // namespace
 
-Processor::Processor(const Libraries& libraries, redis::Connection& redis, store::Keys keys)
+Processor::Processor(const core::Libraries& libraries, redis::Connection& redis, store::Keys keys)
     : libraries_(libraries), store_(redis, std::move(keys)) {}
 
 const core::Library* Processor::library(const std::string& tenant) const {
@@ -24,27 +50,17 @@ const core::Library* Processor::library(const std::string& tenant) const {
     return it == libraries_.end() ? nullptr : it->second.get();
 }
 
-std::vector<store::OutboxMessage> Processor::outbox_of(const core::Transition& tr) const {
-    std::vector<store::OutboxMessage> out;
-    for (const auto& n : tr.notifications) {
-        out.push_back({"notifications", n.id, "notification", core::to_json(n).dump()});
-    }
-    for (const auto& a : tr.actions) {
-        out.push_back({"actions", a.id, "action", core::to_json(a).dump()});
-    }
-    return out;
-}
-
-void Processor::published(const std::string& tenant, const std::string& processed_id) {
-    store_.clear_outbox(tenant, processed_id);
-}
-
-void Processor::published(const std::vector<std::pair<std::string, std::string>>& processed) {
+void Processor::published(const std::vector<store::OutboxMember>& processed) {
     store_.clear_outboxes(processed);
 }
 
-std::vector<store::OutboxMessage> Processor::on_event(const core::Event& e, core::TimePoint now) {
+Applied Processor::on_event(const core::Event& e, core::TimePoint now) {
     const std::string marker = "evt:" + e.id;
+    return {event(e, marker, now), {e.tenant, marker}};
+}
+
+std::vector<store::OutboxMessage> Processor::event(const core::Event& e, const std::string& marker,
+                                                   core::TimePoint now) {
     const core::Library* lib = library(e.tenant);
     if (lib == nullptr) {
         spdlog::error("event {}: no playbook library for tenant '{}'", e.id, e.tenant);
@@ -91,16 +107,7 @@ std::vector<store::OutboxMessage> Processor::on_event(const core::Event& e, core
             spdlog::warn("event {}: refused by the engine: {}", e.id, tr.error().message);
             return {};
         }
-        store::Commit c;
-        c.tenant = e.tenant;
-        c.incident_id = id;
-        c.expected_version = expected;
-        c.transition = &tr.value();
-        c.processed_id = marker;
-        c.outbox = outbox_of(*tr);
-        c.now = now;
-        if (!tr->incident.open())
-            c.release_dedup_keys = alert_keys(tr->incident);
+        const store::Commit c = commit_of(*tr, e.tenant, id, expected, marker, now);
         switch (store_.commit(c)) {
             case store::CommitOutcome::kCommitted:
                 return c.outbox;
@@ -116,50 +123,41 @@ std::vector<store::OutboxMessage> Processor::on_event(const core::Event& e, core
 std::vector<store::OutboxMessage> Processor::apply(const std::string& tenant, const std::string& id,
                                                    const core::Input& input,
                                                    const std::string& processed_id,
-                                                   core::TimePoint now, CommandReply* reply) {
+                                                   core::TimePoint now, core::CommandReply* reply) {
+    auto answer = [reply](bool ok, std::string message) {
+        if (reply) {
+            reply->ok = ok;
+            reply->message = std::move(message);
+        }
+    };
     const core::Library* lib = library(tenant);
     if (lib == nullptr) {
-        if (reply)
-            *reply = {false, "unknown tenant " + tenant};
+        answer(false, "unknown tenant " + tenant);
         return {};
     }
     for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
         auto loaded = store_.load(tenant, id);
         if (!loaded) {
-            if (reply)
-                *reply = {false, "unknown incident " + id};
+            answer(false, "unknown incident " + id);
             return {};
         }
         auto tr = lib->engine->apply(loaded->incident, input, now);
         if (!tr) {
-            if (reply)
-                *reply = {false, tr.error().message};
+            answer(false, tr.error().message);
             return {};
         }
         if (!tr->changed) {
-            if (reply)
-                *reply = {true, "ok"};
+            answer(true, "ok");
             return {};
         }
-        store::Commit c;
-        c.tenant = tenant;
-        c.incident_id = id;
-        c.expected_version = loaded->version;
-        c.transition = &tr.value();
-        c.processed_id = processed_id;
+        store::Commit c = commit_of(*tr, tenant, id, loaded->version, processed_id, now);
         c.processed_ttl_s = 24 * 3600;
-        c.outbox = outbox_of(*tr);
-        c.now = now;
-        if (!tr->incident.open())
-            c.release_dedup_keys = alert_keys(tr->incident);
         switch (store_.commit(c)) {
             case store::CommitOutcome::kCommitted:
-                if (reply)
-                    *reply = {true, "ok"};
+                answer(true, "ok");
                 return c.outbox;
             case store::CommitOutcome::kAlreadyProcessed:
-                if (reply)
-                    *reply = {true, "already applied"};
+                answer(true, "already applied");
                 return store_.outbox(tenant, processed_id);
             case store::CommitOutcome::kConflict:
                 continue;
@@ -168,46 +166,50 @@ std::vector<store::OutboxMessage> Processor::apply(const std::string& tenant, co
     throw std::runtime_error("incident " + id + ": too many concurrent changes");
 }
 
-std::vector<store::OutboxMessage> Processor::on_command(const nlohmann::json& m,
-                                                        core::TimePoint now, CommandReply* reply) {
-    const std::string id = m.at("id").get<std::string>();
-    const std::string tenant = m.value("tenant", "default");
-    const std::string marker = "cmd:" + id;
-    if (store_.processed(tenant, marker)) {
-        if (reply)
-            *reply = {true, "already applied"};
-        return store_.outbox(tenant, marker);
+Applied Processor::on_command(const core::CommandMessage& m, core::TimePoint now,
+                              core::CommandReply* reply) {
+    core::CommandReply local;
+    core::CommandReply& r = reply != nullptr ? *reply : local;
+    r.id = m.id;
+    const std::string marker = "cmd:" + m.id;
+    std::vector<store::OutboxMessage> out;
+    if (store_.processed(m.tenant, marker)) {
+        r.ok = true;
+        r.message = "already applied";
+        out = store_.outbox(m.tenant, marker);
+    } else if (auto cmd = core::parse_command(m.text); !cmd) {
+        r.ok = false;
+        r.message = cmd.error().message;
+    } else {
+        out = apply(m.tenant, m.incident, core::CommandInput{m.actor, m.permission, *cmd}, marker,
+                    now, &r);
     }
-    const std::string incident = m.at("incident").get<std::string>();
-    if (m.value("type", "command") == "action-result") {
-        core::ActionResultInput in{m.at("step").get<std::string>(), m.value("ok", false),
-                                   m.value("status", 0), m.value("detail", "")};
-        return apply(tenant, incident, in, marker, now, reply);
-    }
-    auto cmd = core::parse_command(m.at("text").get<std::string>());
-    if (!cmd) {
-        if (reply)
-            *reply = {false, cmd.error().message};
-        return {};
-    }
-    core::CommandInput in{
-        m.value("actor", "unknown"),
-        core::parse_permission(m.value("permission", "viewer")).value_or(core::Permission::kViewer),
-        *cmd};
-    return apply(tenant, incident, in, marker, now, reply);
+    store_.set_command_result(m.tenant, r);
+    return {std::move(out), {m.tenant, marker}};
 }
 
-std::vector<store::OutboxMessage> Processor::on_timer(const store::TimerFiring& f,
-                                                      core::TimePoint now) {
-    std::string tenant, incident, timer;
-    if (!core::parse_timer_member(f.member, tenant, incident, timer)) {
+Applied Processor::on_action_result(const core::ActionResult& r, core::TimePoint now) {
+    const std::string marker = "cmd:" + r.id;
+    if (store_.processed(r.tenant, marker))
+        return {store_.outbox(r.tenant, marker), {r.tenant, marker}};
+    return {apply(r.tenant, r.incident, core::ActionResultInput{r.step, r.ok, r.status, r.detail},
+                  marker, now, nullptr),
+            {r.tenant, marker}};
+}
+
+Applied Processor::on_timer(const store::TimerFiring& f, core::TimePoint now) {
+    const std::string marker = "tmr:" + f.lease;
+    auto member = store::TimerMember::parse(f.member);
+    if (!member) {
         spdlog::error("malformed timer member {}", f.member);
         return {};
     }
-    const std::string marker = "tmr:" + f.lease;
-    if (store_.processed(tenant, marker))
-        return store_.outbox(tenant, marker);
-    return apply(tenant, incident, core::TimerInput{timer, f.due}, marker, now, nullptr);
+    const store::OutboxMember processed{member->tenant, marker};
+    if (store_.processed(member->tenant, marker))
+        return {store_.outbox(member->tenant, marker), processed};
+    return {apply(member->tenant, member->incident, core::TimerInput{member->timer, f.due}, marker,
+                  now, nullptr),
+            processed};
 }
 
 }  // namespace sonae::orchestrator

@@ -87,7 +87,7 @@ struct Connection::State {
     amqp_connection_state_t conn = nullptr;
 };
 
-Settings Settings::from_url(const std::string& urls) {
+core::Result<Settings> Settings::parse(const std::string& urls) {
     Settings s;
     s.endpoints.clear();
     std::size_t pos = 0;
@@ -102,10 +102,11 @@ Settings Settings::from_url(const std::string& urls) {
         amqp_connection_info info{};
         std::string buffer = one;  // amqp_parse_url writes into its argument
         if (amqp_parse_url(buffer.data(), &info) != AMQP_STATUS_OK) {
-            throw std::invalid_argument("invalid AMQP URL: " + one);
+            return core::Error::invalid_field("SONAE_AMQP_URL", "invalid AMQP URL: " + one);
         }
         if (info.ssl != 0) {
-            throw std::invalid_argument("amqps:// is not supported yet: " + one);
+            return core::Error::invalid_field("SONAE_AMQP_URL",
+                                              "amqps:// is not supported yet: " + one);
         }
         // "amqp://host/" means the empty vhost by the AMQP URI spec, but everybody writing it
         // means the default one.
@@ -113,7 +114,7 @@ Settings Settings::from_url(const std::string& urls) {
         s.endpoints.push_back(Endpoint{info.host, info.port, info.user, info.password, vhost});
     }
     if (s.endpoints.empty()) {
-        throw std::invalid_argument("no AMQP URL given");
+        return core::Error::invalid_field("SONAE_AMQP_URL", "no AMQP URL given");
     }
     return s;
 }

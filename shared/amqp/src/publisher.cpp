@@ -53,7 +53,7 @@ void ConfirmingPublisher::wake() {
     [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
 }
 
-ConfirmingPublisher::Stats ConfirmingPublisher::stats() const {
+PublisherStats ConfirmingPublisher::stats() const {
     std::lock_guard lock(mu_);
     return stats_;
 }

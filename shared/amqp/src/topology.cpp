@@ -10,6 +10,26 @@ std::string Topology::retry_key(const std::string& kind, std::chrono::seconds de
     return kind + "." + std::to_string(delay.count()) + "s";
 }
 
+std::chrono::seconds Topology::retry_step(std::chrono::milliseconds wanted) {
+    for (int s : kRetryDelaysS) {
+        if (std::chrono::milliseconds(std::int64_t{s} * 1000) >= wanted)
+            return std::chrono::seconds(s);
+    }
+    return std::chrono::seconds(kRetryDelaysS.back());
+}
+
+Message Topology::message(const std::string& kind, std::string id, std::string type,
+                          std::string body, const std::string& tenant) const {
+    Message m;
+    m.exchange = exchange();
+    m.routing_key = kind;
+    m.message_id = std::move(id);
+    m.type = std::move(type);
+    m.body = std::move(body);
+    m.headers = {{"tenant", tenant}};
+    return m;
+}
+
 void Topology::declare(Connection& conn) const {
     conn.declare_exchange(exchange());
     conn.declare_exchange(dead_letter_exchange());

@@ -5,6 +5,7 @@
 #include <sonae/core/schema.hpp>
 #include <sonae/core/yaml.hpp>
 #include <sonae/crypto/crypto.hpp>
+#include <sonae/loader/loader.hpp>
 
 namespace sonae::config {
 namespace {
@@ -24,12 +25,12 @@ struct FileDoc {
 
 // Loads and schema-checks one optional file; returns nullopt when it does not exist.
 core::Result<std::optional<FileDoc>> load_checked(const std::string& dir, const std::string& name,
-                                                  const std::string& schema_dir) {
+                                                  const loader::Schemas& schemas) {
     const std::string path = dir + "/" + name + ".yaml";
     if (!std::filesystem::exists(path)) {
         return std::optional<FileDoc>{};
     }
-    auto loaded = core::load_yaml_file(path);
+    auto loaded = loader::load_yaml_file(path);
     if (!loaded) {
         return loaded.error();
     }
@@ -37,9 +38,7 @@ core::Result<std::optional<FileDoc>> load_checked(const std::string& dir, const 
     if (f.doc.value.is_null()) {
         f.doc.value = json::object();
     }
-    const auto validator =
-        core::SchemaValidator::from_file(schema_dir + "/config/" + name + ".schema.json");
-    if (auto ok = validator.validate(f.doc.value); !ok) {
+    if (auto ok = schemas.config(name).validate(f.doc.value); !ok) {
         return f.error(ok.error().field, ok.error().message);
     }
     return std::optional<FileDoc>{std::move(f)};
@@ -304,28 +303,28 @@ const Channel* Config::find_channel(const std::string& name) const {
     return nullptr;
 }
 
-core::Result<Config> load(const std::string& dir, const std::string& schema_dir) {
+core::Result<Config> load(const std::string& dir, const loader::Schemas& schemas) {
     Config out;
     out.dir = dir;
     if (!std::filesystem::is_directory(dir)) {
         return core::Error::invalid_field("SONAE_CONFIG_DIR", dir + ": not a directory");
     }
     try {
-        auto sources = load_checked(dir, "sources", schema_dir);
+        auto sources = load_checked(dir, "sources", schemas);
         if (!sources)
             return sources.error();
         if (*sources) {
             if (auto r = load_sources(**sources, out); !r)
                 return r.error();
         }
-        auto channels = load_checked(dir, "channels", schema_dir);
+        auto channels = load_checked(dir, "channels", schemas);
         if (!channels)
             return channels.error();
         if (*channels) {
             if (auto r = load_channels(**channels, out); !r)
                 return r.error();
         }
-        auto responders = load_checked(dir, "responders", schema_dir);
+        auto responders = load_checked(dir, "responders", schemas);
         if (!responders)
             return responders.error();
         if (*responders) {

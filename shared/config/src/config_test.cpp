@@ -22,7 +22,10 @@ std::string dir_with(const std::map<std::string, std::string>& files) {
     return dir.string();
 }
 
-const std::string kSchemas = SONAE_SOURCE_DIR "/schemas";
+const loader::Schemas& kSchemas = [] {
+    static loader::Schemas s = loader::Schemas::load(SONAE_SOURCE_DIR "/schemas").value();
+    return std::cref(s);
+}();
 
 }  // namespace
 
@@ -108,4 +111,34 @@ TEST_CASE("a wrong file is refused with file, line and reason") {
     CHECK(dup.error().message.find("duplicate source name") != std::string::npos);
 
     CHECK_FALSE(config::load("/nonexistent/dir", kSchemas));
+}
+
+TEST_CASE("the environment is read in one place and bad values name their variable") {
+    ::setenv("SONAE_HTTP_ADDR", "0.0.0.0:9090", 1);
+    ::setenv("SONAE_WORKERS", "3", 1);
+    ::setenv("SONAE_LOG_LEVEL", "debug", 1);
+    auto e = config::read_environment();
+    REQUIRE(e);
+    CHECK(e->http_address == "0.0.0.0");
+    CHECK(e->http_port == 9090);
+    CHECK(e->workers == 3);
+    CHECK(e->log_level == "debug");
+    CHECK(e->http_threads == 2);
+    ::setenv("SONAE_WORKERS", "many", 1);
+    auto bad = config::read_environment();
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().field == "SONAE_WORKERS");
+    ::setenv("SONAE_WORKERS", "0", 1);
+    CHECK_FALSE(config::read_environment());
+    ::unsetenv("SONAE_WORKERS");
+    ::setenv("SONAE_HTTP_ADDR", "nohost", 1);
+    auto no_port = config::read_environment();
+    REQUIRE_FALSE(no_port);
+    CHECK(no_port.error().field == "SONAE_HTTP_ADDR");
+    ::setenv("SONAE_LOG_LEVEL", "loud", 1);
+    ::unsetenv("SONAE_HTTP_ADDR");
+    auto level = config::read_environment();
+    REQUIRE_FALSE(level);
+    CHECK(level.error().field == "SONAE_LOG_LEVEL");
+    ::unsetenv("SONAE_LOG_LEVEL");
 }

@@ -1,3 +1,5 @@
+// Every SONAE_* environment variable is read here and nowhere else.
+#include <charconv>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -6,6 +8,7 @@
 
 namespace sonae::config {
 namespace {
+
 std::optional<std::string> env(const char* name) {
     const char* v = std::getenv(name);
     if (v == nullptr || *v == '\0') {
@@ -13,14 +16,24 @@ std::optional<std::string> env(const char* name) {
     }
     return std::string(v);
 }
-}  // namespace
 
-std::string default_schema_dir() {
-    if (auto v = env("SONAE_SCHEMA_DIR")) {
-        return *v;
+// A positive integer variable; an error names it.
+core::Result<core::Ok> read_int(const char* name, int min, int max, int& out) {
+    auto v = env(name);
+    if (!v)
+        return core::Ok{};
+    int n = 0;
+    const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+    if (ec != std::errc{} || end != v->data() + v->size() || n < min || n > max) {
+        return core::Error::invalid_field(name, std::string(name) + " must be an integer from " +
+                                                    std::to_string(min) + " to " +
+                                                    std::to_string(max) + ", got '" + *v + "'");
     }
-    return SONAE_DEFAULT_SCHEMA_DIR;
+    out = n;
+    return core::Ok{};
 }
+
+}  // namespace
 
 core::Result<Environment> read_environment() {
     Environment e;
@@ -31,15 +44,14 @@ core::Result<Environment> read_environment() {
                                               "SONAE_HTTP_ADDR must be host:port");
         }
         e.http_address = v->substr(0, colon);
-        try {
-            const int port = std::stoi(v->substr(colon + 1));
-            if (port < 0 || port > 65535)
-                throw std::out_of_range("port");
-            e.http_port = static_cast<std::uint16_t>(port);
-        } catch (const std::exception&) {
+        int port = 0;
+        const std::string p = v->substr(colon + 1);
+        const auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
+        if (ec != std::errc{} || end != p.data() + p.size() || port < 0 || port > 65535) {
             return core::Error::invalid_field("SONAE_HTTP_ADDR",
                                               "SONAE_HTTP_ADDR has an invalid port");
         }
+        e.http_port = static_cast<std::uint16_t>(port);
     }
     if (auto v = env("SONAE_REDIS_URL"))
         e.redis_url = *v;
@@ -49,9 +61,28 @@ core::Result<Environment> read_environment() {
         e.config_dir = *v;
     if (auto v = env("SONAE_PLAYBOOK_DIR"))
         e.playbook_dir = *v;
+    e.schema_dir = env("SONAE_SCHEMA_DIR").value_or(SONAE_DEFAULT_SCHEMA_DIR);
     if (auto v = env("SONAE_PREFIX"))
         e.prefix = *v;
-    e.schema_dir = default_schema_dir();
+    if (auto r = read_int("SONAE_WORKERS", 1, 256, e.workers); !r)
+        return r.error();
+    if (auto r = read_int("SONAE_HTTP_THREADS", 1, 256, e.http_threads); !r)
+        return r.error();
+    if (auto r = read_int("SONAE_MAX_CONNECTIONS", 1, 1000000, e.max_connections); !r)
+        return r.error();
+    if (auto v = env("SONAE_LOG_LEVEL")) {
+        static constexpr const char* kLevels[] = {"trace", "debug",    "info", "warn",
+                                                  "error", "critical", "off"};
+        bool known = false;
+        for (const char* l : kLevels)
+            known = known || *v == l;
+        if (!known) {
+            return core::Error::invalid_field(
+                "SONAE_LOG_LEVEL",
+                "SONAE_LOG_LEVEL must be trace, debug, info, warn, error, critical or off");
+        }
+        e.log_level = *v;
+    }
     return e;
 }
 

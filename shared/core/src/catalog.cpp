@@ -118,21 +118,13 @@ std::vector<std::string> Catalog::impacted_services(const std::vector<Asset>& as
     return {out.begin(), out.end()};
 }
 
-Result<Catalog> load_catalog(const std::string& path, const std::string& schema_dir) {
-    auto doc = load_yaml_file(path);
-    if (!doc)
-        return doc.error();
-    return parse_catalog(*doc, path, schema_dir);
-}
-
 Result<Catalog> parse_catalog(const LocatedJson& doc, const std::string& file,
-                              const std::string& schema_dir) {
+                              const SchemaValidator& schema) {
     auto fail = [&](const std::string& pointer, const std::string& message) {
         return Error{ErrorCode::kInvalidField,
                      file + ":" + std::to_string(doc.line_of(pointer)) + ": " + message, pointer};
     };
-    const auto validator = SchemaValidator::from_file(schema_dir + "/catalog.schema.json");
-    if (auto ok = validator.validate(doc.value); !ok) {
+    if (auto ok = schema.validate(doc.value); !ok) {
         return fail(ok.error().field, ok.error().message);
     }
     const auto& j = doc.value;

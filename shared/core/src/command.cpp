@@ -146,6 +146,20 @@ std::optional<Permission> parse_permission(std::string_view s) {
     return std::nullopt;
 }
 
+std::string_view to_string(Permission p) {
+    switch (p) {
+        case Permission::kViewer:
+            return "viewer";
+        case Permission::kResponder:
+            return "responder";
+        case Permission::kCommander:
+            return "commander";
+        case Permission::kAdmin:
+            return "admin";
+    }
+    return "viewer";
+}
+
 Permission required_permission(Verb v) {
     switch (v) {
         case Verb::kStatus:

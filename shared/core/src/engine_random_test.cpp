@@ -109,10 +109,11 @@ std::string run(std::uint64_t seed, const std::vector<Step>& seq) {
     Checker checker;
     checker.last_notification = w.incident.notification_seq;  // the opening's own notifications
     std::mt19937_64 rng(seed ^ 0x9e3779b97f4a7c15ULL);
-    std::set<std::string> fired_timers;
+    std::set<TimerId> fired_timers;
     for (const auto& s : seq) {
         const Incident before = w.incident;
-        Result<Transition> tr = Error{};
+        // Stays kInternal when the step applies nothing (a clock advance, a held stale timer).
+        Result<Transition> tr = Error{ErrorCode::kInternal, "nothing applied", ""};
         switch (s.kind) {
             case 0: {
                 Event e = World::event("alert", static_cast<Severity>(s.number % 5),
@@ -140,8 +141,8 @@ std::string run(std::uint64_t seed, const std::vector<Step>& seq) {
                     fired_timers.insert(id);
                     tr = w.apply(TimerInput{id, due});
                 } else {
-                    const std::string stale =
-                        fired_timers.empty() ? "due:nothing" : *fired_timers.begin();
+                    const TimerId stale =
+                        fired_timers.empty() ? TimerId::due("nothing") : *fired_timers.begin();
                     if (w.incident.timers.count(stale) == 0) {
                         tr = w.apply(TimerInput{stale, 1});
                         if (tr)
@@ -160,8 +161,19 @@ std::string run(std::uint64_t seed, const std::vector<Step>& seq) {
         }
         if (tr && tr->changed)
             checker.check(before, tr.value());
-        if (!tr || !tr->changed)
-            CHECK(to_json(w.incident) == to_json(before));  // refusals change nothing
+        if (tr && !tr->changed) {
+            // An input that changes nothing hands back the state it was given, with no effects.
+            CHECK(to_json(tr->incident) == to_json(before));
+            CHECK(tr->timeline.empty());
+            CHECK(tr->notifications.empty());
+            CHECK(tr->timers.empty());
+        }
+        if (!tr && tr.error().message != "nothing applied") {
+            // A refusal is one of the documented outcomes, never an internal error.
+            const ErrorCode code = tr.error().code;
+            CHECK((code == ErrorCode::kForbidden || code == ErrorCode::kInvalidCommand ||
+                   code == ErrorCode::kNotFound || code == ErrorCode::kConflict));
+        }
     }
     return to_json(w.incident).dump();
 }

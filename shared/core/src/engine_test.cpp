@@ -46,16 +46,16 @@ TEST_CASE(
     CHECK(w.step("triage") == StepStatus::kActive);
     CHECK(w.step("decide") == StepStatus::kPending);
     CHECK(w.incident.steps.at("triage").due_at == w.now + 30 * kMinute);
-    CHECK(w.incident.timers.at("due:triage") == w.now + 30 * kMinute);
+    CHECK(w.incident.timers.at(T("due:triage")) == w.now + 30 * kMinute);
     REQUIRE(w.incident.services.size() == 1);  // juki-ap01 -> juki-sys -> juki
     CHECK(w.incident.services[0].id == "juki");
     CHECK(w.incident.services[0].started_at == w.now);
     CHECK(w.incident.classification == Classification::k3A);  // from the service
-    CHECK(w.incident.timers.at("rto:juki") == w.now + 4 * kHour);
-    CHECK(w.incident.timers.at("esc:half:juki") == w.now + 2 * kHour);
-    CHECK(w.incident.timers.at("esc:four-hours") == w.now + 4 * kHour);
+    CHECK(w.incident.timers.at(T("rto:juki")) == w.now + 4 * kHour);
+    CHECK(w.incident.timers.at(T("esc:half:juki")) == w.now + 2 * kHour);
+    CHECK(w.incident.timers.at(T("esc:four-hours")) == w.now + 4 * kHour);
     // 09:00 JST -> 17:00 JST the same day.
-    CHECK(w.incident.timers.at("esc:evening") == w.now + 8 * kHour);
+    CHECK(w.incident.timers.at(T("esc:evening")) == w.now + 8 * kHour);
     REQUIRE(tr.notifications.size() == 1);
     CHECK(tr.notifications[0].kind == "opened");
     CHECK(tr.notifications[0].roles == std::vector<std::string>{"lead"});
@@ -77,10 +77,10 @@ TEST_CASE("task, decision, notify, http and wait steps") {
     w.now += 10 * kMinute;
     Transition& t1 = w.command("done triage 初動完了", Permission::kResponder);
     CHECK(w.step("triage") == StepStatus::kDone);
-    CHECK(w.incident.timers.count("due:triage") == 0);  // cancelled with its step
+    CHECK(w.incident.timers.count(T("due:triage")) == 0);  // cancelled with its step
     bool cancelled = false;
     for (const auto& c : t1.timers)
-        cancelled = cancelled || (c.cancel && c.id == "due:triage");
+        cancelled = cancelled || (c.cancel && c.id == T("due:triage"));
     CHECK(cancelled);
     // notify: sent and done at once, with its template rendered.
     CHECK(w.step("tell") == StepStatus::kDone);
@@ -189,8 +189,8 @@ TEST_CASE("a predicted breach escalates before the RTO has passed") {
     w.open();
     const TimePoint start = w.now;
     CHECK_FALSE(w.incident.services[0].breach_predicted);
-    REQUIRE(w.incident.timers.count("predict:juki") == 1);
-    const TimePoint cross = w.incident.timers.at("predict:juki");
+    REQUIRE(w.incident.timers.count(T("predict:juki")) == 1);
+    const TimePoint cross = w.incident.timers.at(T("predict:juki"));
     CHECK(cross == start + kHour + 1);
     w.advance(cross - start);
     CHECK(w.incident.services[0].breach_predicted);
@@ -228,12 +228,12 @@ steps:
 )");
     w.open();
     CHECK(w.incident.services[0].started_at == 0);
-    CHECK(w.incident.timers.count("rto:juki") == 0);
+    CHECK(w.incident.timers.count(T("rto:juki")) == 0);
     w.now += kHour;
     w.command("ack", Permission::kResponder);
     CHECK(w.incident.status == IncidentStatus::kAcknowledged);
     CHECK(w.incident.services[0].started_at == w.now);
-    CHECK(w.incident.timers.at("rto:juki") == w.now + 4 * kHour);
+    CHECK(w.incident.timers.at(T("rto:juki")) == w.now + 4 * kHour);
     CHECK(w.try_command("ack").error().code == ErrorCode::kConflict);
 }
 
@@ -311,17 +311,17 @@ TEST_CASE("invariants: a done step never reopens, cancelled or moved timers neve
     CHECK(w.step("triage") == StepStatus::kDone);
     CHECK(w.incident.steps.at("triage").finished_at == done_at);
     // due:triage was cancelled: firing it anyway changes nothing.
-    CHECK_FALSE(w.must(TimerInput{"due:triage"}).changed);
+    CHECK_FALSE(w.must(TimerInput{T("due:triage")}).changed);
     CHECK_FALSE(w.fired("late:triage"));
     // A timer fired with another due time than the one held is a stale firing.
-    const TimePoint rto = w.incident.timers.at("rto:juki");
-    CHECK_FALSE(w.must(TimerInput{"rto:juki", rto - 1}).changed);
-    CHECK(w.incident.timers.count("rto:juki") == 1);
+    const TimePoint rto = w.incident.timers.at(T("rto:juki"));
+    CHECK_FALSE(w.must(TimerInput{T("rto:juki"), rto - 1}).changed);
+    CHECK(w.incident.timers.count(T("rto:juki")) == 1);
     // Firing it for real removes it: a second firing is ignored.
     w.now = rto;
-    CHECK(w.must(TimerInput{"rto:juki", rto}).changed);
+    CHECK(w.must(TimerInput{T("rto:juki"), rto}).changed);
     CHECK(w.incident.services[0].breached);
-    CHECK_FALSE(w.must(TimerInput{"rto:juki", rto}).changed);
+    CHECK_FALSE(w.must(TimerInput{T("rto:juki"), rto}).changed);
 }
 
 TEST_CASE("the same inputs give the same state, and state survives JSON") {

@@ -3,6 +3,8 @@
 #include <sonae/core/event.hpp>
 #include <sonae/core/schema.hpp>
 
+#include "test_fixture.hpp"
+
 using namespace sonae::core;
 
 TEST_CASE("canonical event round trip and enum parsing") {
@@ -36,7 +38,7 @@ TEST_CASE("event parsing names the bad field") {
 }
 
 TEST_CASE("the event schema names the deepest failing field") {
-    const auto v = SchemaValidator::from_file(SONAE_SOURCE_DIR "/schemas/event.schema.json");
+    const auto& v = testing::schemas().event();
     CHECK(v.validate(nlohmann::json::parse(R"({"title":"ok"})")));
     auto r = v.validate(nlohmann::json::parse(R"({"title":"x","action":"explode"})"));
     REQUIRE_FALSE(r);
@@ -49,7 +51,7 @@ TEST_CASE("the event schema names the deepest failing field") {
 }
 
 TEST_CASE("date-time formats are checked with sonae's timestamp parser, at any depth") {
-    const auto v = SchemaValidator::from_file(SONAE_SOURCE_DIR "/schemas/event.schema.json");
+    const auto& v = testing::schemas().event();
     CHECK(v.validate(nlohmann::json::parse(
         R"({"title":"x","occurred_at":"2026-04-01T10:02:03+09:00","received_at":"2026-04-01T01:02:03.456Z"})")));
     auto r =

@@ -123,8 +123,12 @@ json to_json(const Incident& i) {
     j["services"] = std::move(services);
     if (!i.fired.empty())
         j["fired"] = i.fired;
-    if (!i.timers.empty())
-        j["timers"] = i.timers;
+    if (!i.timers.empty()) {
+        json timers = json::object();
+        for (const auto& [id, due] : i.timers)
+            timers[id.str()] = due;
+        j["timers"] = std::move(timers);
+    }
     return j;
 }
 
@@ -192,8 +196,12 @@ Incident incident_from_json(const json& j) {
     }
     if (auto it = j.find("fired"); it != j.end())
         i.fired = it->get<std::set<std::string>>();
-    if (auto it = j.find("timers"); it != j.end())
-        i.timers = it->get<std::map<std::string, TimePoint>>();
+    if (auto it = j.find("timers"); it != j.end()) {
+        for (const auto& [k, due] : it->items()) {
+            if (auto id = TimerId::parse(k))
+                i.timers[*id] = due.get<TimePoint>();
+        }
+    }
     return i;
 }
 

@@ -1,36 +1,29 @@
-#include <filesystem>
-
 #include <sonae/core/library.hpp>
 
 namespace sonae::core {
 
-Result<std::unique_ptr<Library>> load_library(const std::string& dir,
-                                              const std::string& catalog_path,
-                                              const std::string& schema_dir) {
+Result<std::unique_ptr<Library>> build_library(std::optional<Catalog> catalog,
+                                               std::vector<Playbook> playbooks, Messages messages,
+                                               const std::string& where) {
     auto lib = std::make_unique<Library>();
-    const std::string cat = catalog_path.empty() ? dir + "/catalog.yaml" : catalog_path;
-    if (std::filesystem::exists(cat)) {
-        auto c = load_catalog(cat, schema_dir);
-        if (!c)
-            return c.error();
-        lib->catalog = std::move(c.value());
-    }
+    const bool has_catalog = catalog.has_value();
+    if (catalog)
+        lib->catalog = std::move(*catalog);
     lib->tenant = lib->catalog.tenant;
-    auto pbs = load_playbook_dir(dir, schema_dir);
-    if (!pbs)
-        return pbs.error();
-    const LintContext ctx{std::filesystem::exists(cat) ? &lib->catalog : nullptr, nullptr};
-    for (const auto& pb : *pbs) {
+    lib->messages = std::move(messages);
+    const LintContext ctx{has_catalog ? &lib->catalog : nullptr, nullptr};
+    for (const auto& pb : playbooks) {
         auto f = lint_playbook(pb, ctx);
         lib->findings.insert(lib->findings.end(), f.begin(), f.end());
     }
-    std::string default_id = lib->catalog.default_playbook;
-    lib->playbooks = PlaybookSet(std::move(pbs.value()), default_id);
+    const std::string default_id = lib->catalog.default_playbook;
+    lib->playbooks = PlaybookSet(std::move(playbooks), default_id);
     if (!default_id.empty() && lib->playbooks.find(default_id) == nullptr) {
-        return Error{ErrorCode::kInvalidField,
-                     cat + ": default_playbook '" + default_id + "' is not in " + dir, ""};
+        return Error{
+            ErrorCode::kInvalidField,
+            lib->catalog.file + ": default_playbook '" + default_id + "' is not in " + where, ""};
     }
-    lib->engine = std::make_unique<Engine>(lib->playbooks, lib->catalog);
+    lib->engine = std::make_unique<Engine>(lib->playbooks, lib->catalog, lib->messages);
     return lib;
 }
 

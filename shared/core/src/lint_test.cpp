@@ -192,11 +192,11 @@ steps:
 TEST_CASE("the loader refuses schema errors with file and line") {
     auto doc = parse_yaml("id: x\ntitle: x\nsteps:\n  - id: a\n    type: teleport\n");
     REQUIRE(doc);
-    auto pb = parse_playbook(*doc, "bad.yaml", kSchemas);
+    auto pb = parse_playbook(*doc, "bad.yaml", schemas().playbook());
     REQUIRE_FALSE(pb);
     CHECK(pb.error().message.rfind("bad.yaml:5: ", 0) == 0);
     auto dup = parse_yaml("id: x\ntitle: x\nsteps:\n  - id: a\n  - id: a\n");
-    auto pb2 = parse_playbook(*dup, "dup.yaml", kSchemas);
+    auto pb2 = parse_playbook(*dup, "dup.yaml", schemas().playbook());
     REQUIRE_FALSE(pb2);
     CHECK(pb2.error().message.rfind("dup.yaml:5: duplicate step id", 0) == 0);
 }
@@ -215,7 +215,7 @@ TEST_CASE("catalog: impacted services from hosts, CIDRs and system names") {
     CHECK_FALSE(ip_in_cidr("10.20.2.1", "10.20.1.0/24"));
     auto bad = parse_yaml("services:\n  - {id: a, name: A, rto: soon}\n");
     REQUIRE(bad);
-    auto r = parse_catalog(*bad, "c.yaml", kSchemas);
+    auto r = parse_catalog(*bad, "c.yaml", schemas().catalog());
     REQUIRE_FALSE(r);
     CHECK(r.error().message.rfind("c.yaml:2: ", 0) == 0);
 }

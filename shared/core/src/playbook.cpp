@@ -1,5 +1,4 @@
 #include <algorithm>
-#include <filesystem>
 
 #include <sonae/core/playbook.hpp>
 #include <sonae/core/schema.hpp>
@@ -277,22 +276,14 @@ const Step* Playbook::step(const std::string& step_id) const {
 }
 
 Result<Playbook> parse_playbook(const LocatedJson& doc, const std::string& file,
-                                const std::string& schema_dir) {
-    const auto validator = SchemaValidator::from_file(schema_dir + "/playbook.schema.json");
-    if (auto ok = validator.validate(doc.value); !ok) {
+                                const SchemaValidator& schema) {
+    if (auto ok = schema.validate(doc.value); !ok) {
         return Error{
             ErrorCode::kInvalidField,
             file + ":" + std::to_string(doc.line_of(ok.error().field)) + ": " + ok.error().message,
             ok.error().field};
     }
     return Parser(doc, file).playbook();
-}
-
-Result<Playbook> load_playbook(const std::string& path, const std::string& schema_dir) {
-    auto doc = load_yaml_file(path);
-    if (!doc)
-        return doc.error();
-    return parse_playbook(*doc, path, schema_dir);
 }
 
 PlaybookSet::PlaybookSet(std::vector<Playbook> playbooks, std::string default_id)
@@ -360,36 +351,6 @@ const Playbook* PlaybookSet::select(const Event& event) const {
             return &p;
     }
     return default_id_.empty() ? nullptr : find(default_id_);
-}
-
-Result<std::vector<Playbook>> load_playbook_dir(const std::string& dir,
-                                                const std::string& schema_dir) {
-    std::vector<std::string> files;
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-        const auto& p = entry.path();
-        const std::string name = p.filename().string();
-        if (!entry.is_regular_file() || name == "catalog.yaml" || name.front() == '.')
-            continue;
-        if (p.extension() == ".yaml" || p.extension() == ".yml")
-            files.push_back(p.string());
-    }
-    if (ec)
-        return Error{ErrorCode::kNotFound, dir + ": " + ec.message(), ""};
-    std::sort(files.begin(), files.end());
-    std::vector<Playbook> out;
-    std::string errors;
-    for (const auto& f : files) {
-        auto pb = load_playbook(f, schema_dir);
-        if (!pb) {
-            errors += (errors.empty() ? "" : "\n") + pb.error().message;
-            continue;
-        }
-        out.push_back(std::move(pb.value()));
-    }
-    if (!errors.empty())
-        return Error{ErrorCode::kInvalidField, errors, ""};
-    return out;
 }
 
 }  // namespace sonae::core

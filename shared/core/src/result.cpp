@@ -16,6 +16,8 @@ const char* error_code_name(ErrorCode code) {
             return "unknown_source";
         case ErrorCode::kNotFound:
             return "not_found";
+        case ErrorCode::kMethodNotAllowed:
+            return "method_not_allowed";
         case ErrorCode::kPayloadTooLarge:
             return "payload_too_large";
         case ErrorCode::kUnsupportedMediaType:

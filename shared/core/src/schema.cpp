@@ -1,4 +1,3 @@
-#include <fstream>
 #include <optional>
 #include <stdexcept>
 
@@ -108,14 +107,6 @@ SchemaValidator::SchemaValidator(const nlohmann::json& original) : impl_(std::ma
 SchemaValidator::~SchemaValidator() = default;
 SchemaValidator::SchemaValidator(SchemaValidator&&) noexcept = default;
 SchemaValidator& SchemaValidator::operator=(SchemaValidator&&) noexcept = default;
-
-SchemaValidator SchemaValidator::from_file(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) {
-        throw std::runtime_error("cannot open schema " + path);
-    }
-    return SchemaValidator(nlohmann::json::parse(in));
-}
 
 std::string pointer_from_context(const std::vector<std::string>& context) {
     std::string out;

@@ -1,6 +1,3 @@
-#include <memory>
-#include <unordered_map>
-
 #include <kainjow/mustache.hpp>
 
 #include <sonae/core/template.hpp>
@@ -36,21 +33,6 @@ mst::data to_data(const nlohmann::json& j) {
     }
 }
 
-// Parsed templates of this thread, by source text. Bounded: a playbook library has a few
-// hundred templates; anything beyond that (generated text) is parsed anew.
-mst::mustache& parsed(const std::string& tmpl) {
-    thread_local std::unordered_map<std::string, std::unique_ptr<mst::mustache>> cache;
-    auto it = cache.find(tmpl);
-    if (it == cache.end()) {
-        if (cache.size() >= 1024)
-            cache.clear();
-        auto m = std::make_unique<mst::mustache>(tmpl);
-        m->set_custom_escape([](const std::string& s) { return s; });
-        it = cache.emplace(tmpl, std::move(m)).first;
-    }
-    return *it->second;
-}
-
 }  // namespace
 
 struct TemplateView::Impl {
@@ -63,21 +45,50 @@ TemplateView::~TemplateView() = default;
 TemplateView::TemplateView(TemplateView&&) noexcept = default;
 TemplateView& TemplateView::operator=(TemplateView&&) noexcept = default;
 
-std::string TemplateView::render(const std::string& tmpl) const {
-    mst::mustache& m = parsed(tmpl);
-    if (!m.is_valid()) {
-        return "[template error: " + m.error_message() + "]";
-    }
-    return m.render(impl_->data);
+struct Template::Impl {
+    // kainjow's render() is not const, though it writes only on partial and lambda errors.
+    mutable mst::mustache parsed;
+};
+
+Template::Template(const std::string& text)
+    : impl_(std::make_unique<Impl>(Impl{mst::mustache{text}})) {
+    impl_->parsed.set_custom_escape([](const std::string& s) { return s; });
+}
+Template::~Template() = default;
+Template::Template(Template&&) noexcept = default;
+Template& Template::operator=(Template&&) noexcept = default;
+
+bool Template::valid() const {
+    return impl_->parsed.is_valid();
+}
+
+std::string Template::error() const {
+    return impl_->parsed.is_valid() ? std::string{} : impl_->parsed.error_message();
+}
+
+std::string Template::render(const TemplateView& view) const {
+    if (!valid())
+        return "[template error: " + error() + "]";
+    return impl_->parsed.render(view.impl_->data);
+}
+
+void TemplateSet::add(const std::string& text) {
+    if (compiled_.count(text) == 0)
+        compiled_.emplace(text, Template(text));
+}
+
+std::string TemplateSet::render(const std::string& text, const TemplateView& view) const {
+    if (auto it = compiled_.find(text); it != compiled_.end())
+        return it->second.render(view);
+    return Template(text).render(view);
 }
 
 std::string render_template(const std::string& tmpl, const nlohmann::json& view) {
-    return TemplateView(view).render(tmpl);
+    return Template(tmpl).render(TemplateView(view));
 }
 
 std::string template_error(const std::string& tmpl) {
-    mst::mustache m{tmpl};
-    return m.is_valid() ? std::string{} : m.error_message();
+    return Template(tmpl).error();
 }
 
 }  // namespace sonae::core

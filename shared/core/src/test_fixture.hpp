@@ -10,10 +10,19 @@
 #include <sonae/core/engine.hpp>
 #include <sonae/core/playbook.hpp>
 #include <sonae/core/yaml.hpp>
+#include <sonae/loader/loader.hpp>
 
 namespace sonae::core::testing {
 
-inline const char* kSchemas = SONAE_SOURCE_DIR "/schemas";
+// The JSON Schemas of schemas/, read once by the loader.
+inline const loader::Schemas& schemas() {
+    static const loader::Schemas s = [] {
+        auto r = loader::Schemas::load(SONAE_SOURCE_DIR "/schemas");
+        REQUIRE(r);
+        return std::move(r.value());
+    }();
+    return s;
+}
 
 inline const char* kCatalog = R"(
 tenant: default
@@ -33,7 +42,7 @@ systems:
 inline Catalog make_catalog(const std::string& yaml = kCatalog) {
     auto doc = parse_yaml(yaml);
     REQUIRE(doc);
-    auto c = parse_catalog(*doc, "catalog.yaml", kSchemas);
+    auto c = parse_catalog(*doc, "catalog.yaml", schemas().catalog());
     if (!c)
         FAIL(c.error().message);
     return std::move(c.value());
@@ -43,10 +52,16 @@ inline Playbook make_playbook(const std::string& yaml, const std::string& file =
     auto doc = parse_yaml(yaml);
     if (!doc)
         FAIL(doc.error().message);
-    auto p = parse_playbook(*doc, file, kSchemas);
+    auto p = parse_playbook(*doc, file, schemas().playbook());
     if (!p)
         FAIL(p.error().message);
     return std::move(p.value());
+}
+
+inline TimerId T(const char* text) {
+    auto id = TimerId::parse(text);
+    REQUIRE(id);
+    return *id;
 }
 
 // A catalog, a playbook set and an engine, with a clock the test advances.
@@ -122,7 +137,7 @@ struct World {
     void advance(Duration d) {
         const TimePoint until = now + d;
         while (true) {
-            std::string next;
+            std::optional<TimerId> next;
             TimePoint due = until + 1;
             for (const auto& [id, t] : incident.timers) {
                 if (t < due) {
@@ -130,10 +145,10 @@ struct World {
                     next = id;
                 }
             }
-            if (next.empty())
+            if (!next)
                 break;
             now = std::max(now, due);
-            must(TimerInput{next, due});
+            must(TimerInput{*next, due});
         }
         now = until;
     }

@@ -1,5 +1,4 @@
 #include <charconv>
-#include <fstream>
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
@@ -117,14 +116,8 @@ Result<LocatedJson> parse_yaml(const std::string& text) {
     return out;
 }
 
-Result<LocatedJson> load_yaml_file(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) {
-        return Error{ErrorCode::kNotFound, path + ":1: cannot open file", ""};
-    }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    auto r = parse_yaml(ss.str());
+Result<LocatedJson> parse_yaml(const std::string& text, const std::string& path) {
+    auto r = parse_yaml(text);
     if (!r) {
         std::string line = r.error().field.rfind("line:", 0) == 0 ? r.error().field.substr(5) : "1";
         return Error{ErrorCode::kInvalidField, path + ":" + line + ": " + r.error().message, ""};

@@ -29,5 +29,7 @@ TEST_CASE("YAML errors and duplicate keys carry a line") {
     REQUIRE_FALSE(d);
     CHECK(d.error().field == "line:3");
     CHECK(d.error().message.find("duplicate key") != std::string::npos);
-    CHECK_FALSE(load_yaml_file("/nonexistent/file.yaml"));
+    auto f = parse_yaml("a: 1\nb: [\n", "pb.yaml");
+    REQUIRE_FALSE(f);
+    CHECK(f.error().message.rfind("pb.yaml:", 0) == 0);
 }

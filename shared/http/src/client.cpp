@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include <curl/curl.h>
+#include <poll.h>
 
 #include <sonae/http/client.hpp>
 
@@ -10,6 +11,10 @@ namespace sonae::http {
 namespace {
 
 std::once_flag g_curl_init;
+
+void global_init() {
+    std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
 
 size_t on_body(char* ptr, size_t size, size_t nmemb, void* userdata) {
     static_cast<std::string*>(userdata)->append(ptr, size * nmemb);
@@ -32,10 +37,124 @@ size_t on_header(char* ptr, size_t size, size_t nmemb, void* userdata) {
     return size * nmemb;
 }
 
+// One exchange's request, response and header list: everything curl points into while it runs.
+struct Exchange {
+    ClientRequest request;
+    ClientResponse response;
+    curl_slist* headers = nullptr;
+    ~Exchange() { curl_slist_free_all(headers); }
+
+    // Sets every option of `c` for this exchange (the same for both clients).
+    void configure(CURL* c) {
+        for (const auto& [k, v] : request.headers)
+            headers = curl_slist_append(headers, (k + ": " + v).c_str());
+        headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
+        const auto timeout = static_cast<long>(request.timeout.count());
+        curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
+        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, std::min(timeout, 5000L));
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
+        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(c, CURLOPT_HEADERDATA, &response.headers);
+        if (request.method != "GET" && request.method != "HEAD") {
+            curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.body.data());
+            curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+                             static_cast<curl_off_t>(request.body.size()));
+        }
+    }
+
+    void finish(CURL* c, CURLcode rc) {
+        if (rc != CURLE_OK) {
+            response.error = curl_easy_strerror(rc);
+            response.status = 0;
+        } else {
+            curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
+        }
+    }
+};
+
 }  // namespace
 
+struct AsyncClient::Transfer {
+    Exchange exchange;
+    Done done;
+    CURL* easy = nullptr;
+};
+
+AsyncClient::AsyncClient() {
+    global_init();
+    multi_ = curl_multi_init();
+    if (multi_ == nullptr)
+        throw std::runtime_error("curl_multi_init failed");
+}
+
+AsyncClient::~AsyncClient() {
+    CURLM* m = static_cast<CURLM*>(multi_);
+    for (auto& [easy, t] : transfers_) {
+        curl_multi_remove_handle(m, easy);
+        curl_easy_cleanup(easy);
+    }
+    transfers_.clear();
+    curl_multi_cleanup(m);
+}
+
+void AsyncClient::start(ClientRequest request, Done done) {
+    auto t = std::make_unique<Transfer>();
+    t->exchange.request = std::move(request);
+    t->done = std::move(done);
+    t->easy = curl_easy_init();
+    if (t->easy == nullptr)
+        throw std::runtime_error("curl_easy_init failed");
+    t->exchange.configure(t->easy);
+    if (curl_multi_add_handle(static_cast<CURLM*>(multi_), t->easy) != CURLM_OK) {
+        curl_easy_cleanup(t->easy);
+        throw std::runtime_error("curl_multi_add_handle failed");
+    }
+    void* key = t->easy;
+    transfers_.emplace(key, std::move(t));
+}
+
+void AsyncClient::wait(int extra_fd, std::chrono::milliseconds timeout) {
+    CURLM* m = static_cast<CURLM*>(multi_);
+    int still = 0;
+    curl_multi_perform(m, &still);
+    curl_waitfd extra{};
+    extra.fd = extra_fd;
+    extra.events = CURL_WAIT_POLLIN;
+    int numfds = 0;
+    if (timeout.count() > 0)
+        curl_multi_poll(m, extra_fd >= 0 ? &extra : nullptr, extra_fd >= 0 ? 1U : 0U,
+                        static_cast<int>(timeout.count()), &numfds);
+    curl_multi_perform(m, &still);
+    int queued = 0;
+    while (CURLMsg* msg = curl_multi_info_read(m, &queued)) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        CURL* easy = msg->easy_handle;
+        const CURLcode rc = msg->data.result;
+        auto it = transfers_.find(easy);
+        if (it == transfers_.end())
+            continue;
+        std::unique_ptr<Transfer> t = std::move(it->second);
+        transfers_.erase(it);
+        t->exchange.finish(easy, rc);
+        curl_multi_remove_handle(m, easy);
+        curl_easy_cleanup(easy);
+        Done done = std::move(t->done);
+        ClientResponse response = std::move(t->exchange.response);
+        t.reset();
+        done(std::move(response));
+    }
+}
+
 Client::Client() {
-    std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+    global_init();
     curl_ = curl_easy_init();
     if (curl_ == nullptr) {
         throw std::runtime_error("curl_easy_init failed");
@@ -46,42 +165,20 @@ Client::~Client() {
     curl_easy_cleanup(static_cast<CURL*>(curl_));
 }
 
+ClientResponse Client::request(const ClientRequest& request) {
+    CURL* c = static_cast<CURL*>(curl_);
+    curl_easy_reset(c);
+    Exchange x;
+    x.request = request;
+    x.configure(c);
+    x.finish(c, curl_easy_perform(c));
+    return std::move(x.response);
+}
+
 ClientResponse Client::request(const std::string& method, const std::string& url,
                                const std::vector<std::pair<std::string, std::string>>& headers,
                                const std::string& body, std::chrono::milliseconds timeout) {
-    CURL* c = static_cast<CURL*>(curl_);
-    curl_easy_reset(c);
-    ClientResponse out;
-    curl_slist* list = nullptr;
-    for (const auto& [k, v] : headers) {
-        list = curl_slist_append(list, (k + ": " + v).c_str());
-    }
-    list = curl_slist_append(list, "Expect:");  // no 100-continue round trip
-    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-                     static_cast<long>(std::min<long long>(timeout.count(), 5000)));
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &out.body);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &out.headers);
-    if (method != "GET" && method != "HEAD") {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-    }
-    const CURLcode rc = curl_easy_perform(c);
-    if (rc != CURLE_OK) {
-        out.error = curl_easy_strerror(rc);
-    } else {
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out.status);
-    }
-    curl_slist_free_all(list);
-    return out;
+    return request(ClientRequest{method, url, headers, body, timeout});
 }
 
 }  // namespace sonae::http

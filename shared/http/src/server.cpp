@@ -8,6 +8,7 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <sonae/http/server.hpp>
@@ -17,13 +18,6 @@ namespace {
 
 namespace bhttp = beast::http;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-
-Response error_body(Status status, const char* code, const std::string& message, unsigned version) {
-    return json_response(status,
-                         std::string(R"({"error":{"code":")") + code + R"(","message":")" +
-                             message + R"(","field":""}})",
-                         version);
-}
 
 class ConnectionGuard {
   public:
@@ -54,16 +48,16 @@ asio::awaitable<void> session(beast::tcp_stream stream, ServerOptions options, H
         if (ec) {
             Response res;
             if (ec == bhttp::error::body_limit) {
-                res = error_body(
+                res = error_response(
                     Status::payload_too_large, "payload_too_large",
-                    "request body exceeds " + std::to_string(options.max_body) + " bytes", 11);
+                    "request body exceeds " + std::to_string(options.max_body) + " bytes");
             } else if (ec == bhttp::error::header_limit) {
-                res = error_body(Status::request_header_fields_too_large, "headers_too_large",
-                                 "request headers exceed the limit", 11);
+                res = error_response(Status::request_header_fields_too_large, "headers_too_large",
+                                     "request headers exceed the limit");
             } else if (ec != bhttp::error::end_of_stream && ec != asio::error::eof &&
                        ec != beast::error::timeout && ec != asio::error::connection_reset &&
                        ec != asio::error::operation_aborted && n > 0) {
-                res = error_body(Status::bad_request, "bad_request", "malformed HTTP request", 11);
+                res = error_response(Status::bad_request, "bad_request", "malformed HTTP request");
             } else {
                 break;
             }
@@ -81,8 +75,8 @@ asio::awaitable<void> session(beast::tcp_stream stream, ServerOptions options, H
             res = co_await handler(req);
         } catch (const std::exception& e) {
             spdlog::error("http handler failed: {}", e.what());
-            res = error_body(Status::internal_server_error, "internal", "internal error",
-                             req.version());
+            res = error_response(Status::internal_server_error, "internal", "internal error", {},
+                                 req.version());
         }
         res.version(req.version());
         res.keep_alive(req.keep_alive());
@@ -99,6 +93,21 @@ asio::awaitable<void> session(beast::tcp_stream stream, ServerOptions options, H
 }
 
 }  // namespace
+
+nlohmann::json error_object(std::string_view code, const std::string& message,
+                            const std::string& field) {
+    return {{"code", code}, {"message", message}, {"field", field}};
+}
+
+std::string dump_json(const nlohmann::json& body) {
+    return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Response error_response(Status status, std::string_view code, const std::string& message,
+                        const std::string& field, unsigned version) {
+    return json_response(status, dump_json({{"error", error_object(code, message, field)}}),
+                         version);
+}
 
 Response json_response(Status status, std::string body, unsigned version) {
     Response res{status, version};

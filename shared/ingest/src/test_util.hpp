@@ -13,6 +13,7 @@
 #include <sonae/core/schema.hpp>
 #include <sonae/core/time.hpp>
 #include <sonae/ingest/ingest.hpp>
+#include <sonae/loader/loader.hpp>
 
 namespace sonae::ingest::test {
 
@@ -45,8 +46,11 @@ inline AdaptContext context() {
 }
 
 inline const core::SchemaValidator& event_schema() {
-    static const core::SchemaValidator validator = core::SchemaValidator::from_file(
-        std::string(SONAE_SOURCE_DIR) + "/schemas/event.schema.json");
+    static const core::SchemaValidator validator = [] {
+        auto v = loader::load_schema(SONAE_SOURCE_DIR "/schemas/event.schema.json");
+        REQUIRE(v);
+        return std::move(v.value());
+    }();
     return validator;
 }
 

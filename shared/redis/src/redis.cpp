@@ -1,4 +1,5 @@
 #include <cerrno>
+#include <charconv>
 
 #include <boost/url/parse.hpp>
 #include <hiredis/hiredis.h>
@@ -31,11 +32,11 @@ std::string sha1_hex(const std::string& s) {
 
 }  // namespace
 
-Settings Settings::from_url(std::string_view url) {
+core::Result<Settings> Settings::parse(std::string_view url) {
     auto parsed = boost::urls::parse_uri(url);
     if (!parsed || parsed->scheme() != "redis") {
-        throw std::invalid_argument(
-            "invalid Redis URL (want redis://[:password@]host[:port][/db])");
+        return core::Error::invalid_field(
+            "SONAE_REDIS_URL", "invalid Redis URL (want redis://[:password@]host[:port][/db])");
     }
     Settings s;
     if (!parsed->host().empty()) {
@@ -47,13 +48,15 @@ Settings Settings::from_url(std::string_view url) {
     if (parsed->has_password()) {
         s.password = parsed->password();
     }
-    std::string path = parsed->path();
+    const std::string path = parsed->path();
     if (path.size() > 1) {
-        try {
-            s.db = std::stoi(path.substr(1));
-        } catch (const std::exception&) {
-            throw std::invalid_argument("invalid Redis database number in URL");
+        int db = -1;
+        const auto [end, ec] = std::from_chars(path.data() + 1, path.data() + path.size(), db);
+        if (ec != std::errc{} || end != path.data() + path.size() || db < 0) {
+            return core::Error::invalid_field("SONAE_REDIS_URL",
+                                              "invalid Redis database number in URL");
         }
+        s.db = db;
     }
     return s;
 }

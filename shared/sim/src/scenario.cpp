@@ -52,19 +52,16 @@ std::optional<core::Duration> parse_offset(const std::string& text) {
     return total;
 }
 
-core::Result<Scenario> load_scenario(const std::string& path, const std::string& schema_dir) {
-    auto doc = core::load_yaml_file(path);
-    if (!doc)
-        return doc.error();
+core::Result<Scenario> parse_scenario(const core::LocatedJson& doc, const std::string& path,
+                                      const core::SchemaValidator& schema) {
     auto fail = [&](const std::string& pointer, const std::string& message) {
         return core::Error{core::ErrorCode::kInvalidField,
-                           path + ":" + std::to_string(doc->line_of(pointer)) + ": " + message,
+                           path + ":" + std::to_string(doc.line_of(pointer)) + ": " + message,
                            pointer};
     };
-    const auto validator = core::SchemaValidator::from_file(schema_dir + "/scenario.schema.json");
-    if (auto ok = validator.validate(doc->value); !ok)
+    if (auto ok = schema.validate(doc.value); !ok)
         return fail(ok.error().field, ok.error().message);
-    const auto& j = doc->value;
+    const auto& j = doc.value;
     Scenario s;
     s.file = path;
     s.id = j.at("id").get<std::string>();

@@ -1,6 +1,7 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include <sonae/loader/loader.hpp>
 #include <sonae/sim/simulate.hpp>
 
 using namespace sonae;
@@ -17,13 +18,14 @@ TEST_CASE("scenario offsets: durations and the facilitators' D+ H+ M+ notation")
 }
 
 TEST_CASE("scenario files are checked against their schema with file:line") {
-    auto bad = sim::load_scenario(SONAE_SOURCE_DIR "/tests/fixtures/siem/generic-event.json",
-                                  SONAE_SOURCE_DIR "/schemas");
+    const auto schemas = loader::Schemas::load(SONAE_SOURCE_DIR "/schemas").value();
+    auto bad =
+        loader::load_scenario(SONAE_SOURCE_DIR "/tests/fixtures/siem/generic-event.json", schemas);
     REQUIRE_FALSE(bad);
     CHECK(bad.error().message.rfind(SONAE_SOURCE_DIR "/tests/fixtures/siem/generic-event.json:1: ",
                                     0) == 0);
-    auto good = sim::load_scenario(SONAE_SOURCE_DIR "/playbooks/scenarios/ddos-website.yaml",
-                                   SONAE_SOURCE_DIR "/schemas");
+    auto good =
+        loader::load_scenario(SONAE_SOURCE_DIR "/playbooks/scenarios/ddos-website.yaml", schemas);
     REQUIRE(good);
     CHECK(good->id == "ddos-website");
     CHECK_FALSE(good->injects.empty());

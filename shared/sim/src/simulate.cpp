@@ -18,7 +18,8 @@ struct Item {
     std::uint64_t seq = 0;
     Kind kind = Kind::kInject;
     std::size_t index = 0;  // inject/player index, or incident index
-    std::string id;         // timer id, step id
+    std::string id;         // step id
+    core::TimerId timer;    // timer
     core::Command command;  // auto
     bool operator>(const Item& o) const { return at != o.at ? at > o.at : seq > o.seq; }
 };
@@ -66,6 +67,16 @@ class Simulation {
     }
 
   private:
+    void push_timer(TimePoint at, std::size_t index, const core::TimerId& timer) {
+        Item it;
+        it.at = at;
+        it.seq = seq_++;
+        it.kind = Item::Kind::kTimer;
+        it.index = index;
+        it.timer = timer;
+        queue_.push(std::move(it));
+    }
+
     void push(TimePoint at, Item::Kind kind, std::size_t index, std::string id = {},
               core::Command cmd = {}) {
         Item it;
@@ -104,7 +115,7 @@ class Simulation {
             c.notifications.push_back(std::move(n));
         for (const auto& t : tr.timers) {
             if (!t.cancel)
-                push(t.due, Item::Kind::kTimer, k, t.id);
+                push_timer(t.due, k, t.id);
             // Cancelled timers stay queued: the engine ignores a timer it no longer holds.
         }
         const core::Playbook* pb = engine_.playbooks().find(c.incident.playbook_id);
@@ -141,7 +152,8 @@ class Simulation {
     std::string next_incident_id() {
         const std::string day = core::format_yyyymmdd(now_, engine_.catalog().utc_offset_minutes);
         std::string n = std::to_string(++daily_[day]);
-        if (n.size() < 4) n.insert(0, 4 - n.size(), '0');  // INC-YYYYMMDD-NNNN, as in Redis
+        if (n.size() < 4)
+            n.insert(0, 4 - n.size(), '0');  // INC-YYYYMMDD-NNNN, as in Redis
         return "INC-" + day + "-" + n;
     }
 
@@ -187,7 +199,8 @@ class Simulation {
                 return apply(k, core::CommandInput{p.as, p.permission, *cmd}, p.command);
             }
             case Item::Kind::kTimer:
-                return apply(item.index, core::TimerInput{item.id, item.at}, "timer " + item.id);
+                return apply(item.index, core::TimerInput{item.timer, item.at},
+                             "timer " + item.timer.str());
             case Item::Kind::kAuto:
                 return apply(
                     item.index,

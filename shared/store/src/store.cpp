@@ -61,13 +61,14 @@ return 0
 )lua");
 
 const redis::Script kLease(R"lua(
--- KEYS[1] timers, KEYS[2] leases; ARGV[1] now, ARGV[2] lease until, ARGV[3] limit
+-- KEYS[1] timers, KEYS[2] leases; ARGV[1] now, ARGV[2] lease until, ARGV[3] limit,
+-- ARGV[4] lease separator (keys.hpp)
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[3]))
 local out = {}
 for k = 1, #due, 2 do
   local member, score = due[k], due[k + 1]
   redis.call('ZREM', KEYS[1], member)
-  redis.call('ZADD', KEYS[2], ARGV[2], member .. '@' .. score)
+  redis.call('ZADD', KEYS[2], ARGV[2], member .. ARGV[4] .. score)
   out[#out + 1] = member
   out[#out + 1] = score
 end
@@ -75,10 +76,10 @@ return out
 )lua");
 
 const redis::Script kRequeue(R"lua(
--- KEYS[1] timers, KEYS[2] leases; ARGV[1] now
+-- KEYS[1] timers, KEYS[2] leases; ARGV[1] now, ARGV[2] lease separator (keys.hpp)
 local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, 1000)
 for _, lease in ipairs(expired) do
-  local at = string.find(lease, '@[^@]*$')
+  local at = string.find(lease, ARGV[2] .. '[^' .. ARGV[2] .. ']*$')
   local member, due = string.sub(lease, 1, at - 1), string.sub(lease, at + 1)
   redis.call('ZREM', KEYS[2], lease)
   redis.call('ZADD', KEYS[1], 'NX', due, member)
@@ -87,15 +88,6 @@ return #expired
 )lua");
 
 }  // namespace
-
-nlohmann::json OutboxMessage::to_json() const {
-    return {{"rk", routing_key}, {"id", message_id}, {"type", type}, {"body", body}};
-}
-
-OutboxMessage OutboxMessage::from_json(const nlohmann::json& j) {
-    return OutboxMessage{j.at("rk").get<std::string>(), j.at("id").get<std::string>(),
-                         j.value("type", ""), j.at("body").get<std::string>()};
-}
 
 nlohmann::json timeline_entry_json(const core::TimelineEntry& e) {
     return {{"at", core::format_timestamp(e.at)},
@@ -176,7 +168,7 @@ CommitOutcome IncidentStore::commit(const Commit& c) {
         keys_.open(c.tenant)};
     std::vector<std::string> adds, removes;
     for (const auto& t : tr.timers) {
-        const std::string member = core::timer_member(inc.tenant, inc.id, t.id);
+        const std::string member = TimerMember{inc.tenant, inc.id, t.id}.str();
         if (t.cancel) {
             removes.push_back(member);
         } else {
@@ -190,7 +182,7 @@ CommitOutcome IncidentStore::commit(const Commit& c) {
                                   c.incident_id,
                                   std::to_string(inc.opened_at),
                                   inc.open() ? "1" : "0",
-                                  c.tenant + "|" + c.processed_id,
+                                  OutboxMember{c.tenant, c.processed_id}.str(),
                                   std::to_string(c.now),
                                   std::to_string(tr.timeline.size()),
                                   std::to_string(adds.size() / 2),
@@ -202,7 +194,7 @@ CommitOutcome IncidentStore::commit(const Commit& c) {
     args.insert(args.end(), adds.begin(), adds.end());
     args.insert(args.end(), removes.begin(), removes.end());
     for (const auto& m : c.outbox)
-        args.push_back(m.to_json().dump());
+        args.push_back(core::to_json(m).dump());
     for (const auto& k : c.release_dedup_keys)
         args.push_back(keys_.dedup(c.tenant, k));
     auto r = redis_.eval(kCommit, keys, args);
@@ -225,53 +217,50 @@ std::vector<OutboxMessage> IncidentStore::outbox(const std::string& tenant,
                                                  const std::string& processed_id) {
     auto r = redis_.command({"LRANGE", keys_.outbox(tenant, processed_id), "0", "-1"});
     std::vector<OutboxMessage> out;
-    for (const auto& e : r.elements())
-        out.push_back(OutboxMessage::from_json(nlohmann::json::parse(e.str())));
+    for (const auto& e : r.elements()) {
+        auto entry = core::outbox_entry_from_json(nlohmann::json::parse(e.str(), nullptr, false));
+        if (!entry)  // written by this code only; a damaged entry cannot be published
+            throw std::runtime_error("outbox " + processed_id + ": " + entry.error().message);
+        out.push_back(std::move(entry.value()));
+    }
     return out;
 }
 
-void IncidentStore::clear_outbox(const std::string& tenant, const std::string& processed_id) {
-    clear_outboxes({{tenant, processed_id}});
-}
-
-void IncidentStore::clear_outboxes(
-    const std::vector<std::pair<std::string, std::string>>& published) {
+void IncidentStore::clear_outboxes(const std::vector<OutboxMember>& published) {
     if (published.empty())
         return;
     std::vector<std::string> zrem{"ZREM", keys_.outboxes()};
     std::vector<std::string> del{"DEL"};
-    for (const auto& [tenant, id] : published) {
-        del.push_back(keys_.outbox(tenant, id));
-        zrem.push_back(tenant + "|" + id);
+    for (const auto& m : published) {
+        del.push_back(keys_.outbox(m.tenant, m.processed_id));
+        zrem.push_back(m.str());
     }
     redis_.pipeline({std::move(del), std::move(zrem)});
 }
 
-std::vector<std::pair<std::string, std::string>> IncidentStore::stale_outboxes(
-    core::TimePoint older_than) {
+std::vector<OutboxMember> IncidentStore::stale_outboxes(core::TimePoint older_than) {
     auto r = redis_.command({"ZRANGEBYSCORE", keys_.outboxes(), "-inf", std::to_string(older_than),
                              "LIMIT", "0", "100"});
-    std::vector<std::pair<std::string, std::string>> out;
+    std::vector<OutboxMember> out;
     for (const auto& e : r.elements()) {
-        const std::string& m = e.str();
-        const auto bar = m.find('|');
-        if (bar != std::string::npos)
-            out.emplace_back(m.substr(0, bar), m.substr(bar + 1));
+        if (auto m = OutboxMember::parse(e.str()))
+            out.push_back(std::move(*m));
     }
     return out;
 }
 
 std::vector<TimerFiring> IncidentStore::lease_due_timers(core::TimePoint now,
                                                          core::TimePoint lease_until, int limit) {
-    auto r = redis_.eval(kLease, {keys_.timers(), keys_.timer_leases()},
-                         {std::to_string(now), std::to_string(lease_until), std::to_string(limit)});
+    auto r = redis_.eval(
+        kLease, {keys_.timers(), keys_.timer_leases()},
+        {std::to_string(now), std::to_string(lease_until), std::to_string(limit), kLeaseSeparator});
     std::vector<TimerFiring> out;
     const auto& e = r.elements();
     for (std::size_t i = 0; i + 1 < e.size(); i += 2) {
         TimerFiring f;
         f.member = e[i].str();
         f.due = std::stoll(e[i + 1].str());
-        f.lease = f.member + "@" + e[i + 1].str();
+        f.lease = timer_lease(f.member, f.due);
         out.push_back(std::move(f));
     }
     return out;
@@ -287,9 +276,10 @@ void IncidentStore::finish_timers(const std::vector<TimerFiring>& firings) {
 }
 
 int IncidentStore::requeue_expired_leases(core::TimePoint now) {
-    return static_cast<int>(
-        redis_.eval(kRequeue, {keys_.timers(), keys_.timer_leases()}, {std::to_string(now)})
-            .integer());
+    return static_cast<int>(redis_
+                                .eval(kRequeue, {keys_.timers(), keys_.timer_leases()},
+                                      {std::to_string(now), kLeaseSeparator})
+                                .integer());
 }
 
 void IncidentStore::append_timeline(const std::string& tenant, const std::string& incident,
@@ -329,6 +319,22 @@ std::vector<nlohmann::json> IncidentStore::timeline(const std::string& tenant,
     for (const auto& entry : r.elements())
         out.push_back(nlohmann::json::parse(entry.str()));
     return out;
+}
+
+void IncidentStore::set_command_result(const std::string& tenant, const core::CommandReply& reply) {
+    redis_.command(
+        {"SET", keys_.command_result(tenant, reply.id), core::to_json(reply).dump(), "EX", "3600"});
+}
+
+std::optional<core::CommandReply> IncidentStore::command_result(const std::string& tenant,
+                                                                const std::string& id) {
+    auto r = redis_.command({"GET", keys_.command_result(tenant, id)});
+    if (r.is_nil())
+        return std::nullopt;
+    auto reply = core::command_reply_from_json(nlohmann::json::parse(r.str(), nullptr, false));
+    if (!reply)
+        return std::nullopt;
+    return reply.value();
 }
 
 }  // namespace sonae::store

@@ -14,6 +14,8 @@
 #include <variant>
 #include <vector>
 
+#include <sonae/core/result.hpp>
+
 namespace sonae::amqp {
 
 struct Endpoint {
@@ -30,8 +32,8 @@ struct Settings {
     std::chrono::milliseconds connect_timeout{3000};
     std::string prefix = "sonae";  // exchange and queue names start with it
 
-    // amqp://user:pass@host:port/vhost, several separated by commas. Throws std::invalid_argument.
-    static Settings from_url(const std::string& urls);
+    // amqp://user:pass@host:port/vhost, several separated by commas.
+    static core::Result<Settings> parse(const std::string& urls);
 };
 
 // The connection is unusable (network failure, broker closed the connection or our channel).

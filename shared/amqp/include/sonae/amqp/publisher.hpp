@@ -27,7 +27,26 @@ struct PublishOutcome {
     std::string error;  // when !ok: why (for logs; clients only learn "unavailable")
 };
 
-class ConfirmingPublisher {
+struct PublisherStats {
+    std::uint64_t published = 0;
+    std::uint64_t confirmed = 0;
+    std::uint64_t failed_batches = 0;
+    std::uint64_t reconnects = 0;
+};
+
+// What a request handler needs from the broker: submit a batch and be called back once, with
+// the outcome. The gateway depends on this interface only, so tests drive it with a fake.
+class Publisher {
+  public:
+    using Callback = std::function<void(PublishOutcome)>;
+    virtual ~Publisher() = default;
+    // `done` runs exactly once, on a thread of the publisher's choosing.
+    virtual void submit(std::vector<Message> messages, Callback done) = 0;
+    virtual bool connected() const = 0;
+    virtual PublisherStats stats() const = 0;
+};
+
+class ConfirmingPublisher final : public Publisher {
   public:
     struct Options {
         Settings settings;
@@ -36,8 +55,6 @@ class ConfirmingPublisher {
         // Runs on every (re)connection before publishing, e.g. to declare the topology.
         std::function<void(Connection&)> on_connect;
     };
-    using Callback = std::function<void(PublishOutcome)>;  // runs on the publisher thread
-
     explicit ConfirmingPublisher(Options options);
     ~ConfirmingPublisher();
     ConfirmingPublisher(const ConfirmingPublisher&) = delete;
@@ -46,16 +63,10 @@ class ConfirmingPublisher {
     void start();
     void stop();  // fails whatever is still pending
 
-    void submit(std::vector<Message> messages, Callback done);
-    bool connected() const { return connected_.load(); }
-
-    struct Stats {
-        std::uint64_t published = 0;
-        std::uint64_t confirmed = 0;
-        std::uint64_t failed_batches = 0;
-        std::uint64_t reconnects = 0;
-    };
-    Stats stats() const;
+    // `done` runs on the publisher thread.
+    void submit(std::vector<Message> messages, Callback done) override;
+    bool connected() const override { return connected_.load(); }
+    PublisherStats stats() const override;
 
   private:
     struct Batch;
@@ -83,7 +94,7 @@ class ConfirmingPublisher {
 
     mutable std::mutex mu_;  // guards submitted_ and stats_
     std::deque<std::shared_ptr<Batch>> submitted_;
-    Stats stats_;
+    PublisherStats stats_;
 
     // Publisher thread only.
     std::unique_ptr<Connection> conn_;

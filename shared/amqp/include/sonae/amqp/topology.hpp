@@ -25,10 +25,18 @@ struct Topology {
     // notifications and actions (orchestrator → notifier).
     static constexpr std::array<const char*, 4> kKinds{"events", "commands", "notifications",
                                                        "actions"};
-    // Delays of the notifier's retry queues (messages wait there, then dead-letter back).
-    static constexpr std::array<int, 6> kRetryDelaysS{1, 5, 30, 120, 600, 1800};
+    // Delays of the notifier's retry queues (messages wait there, then dead-letter back): a
+    // ladder about 1.5x apart, so a jittered exponential backoff rounds up to a step within ~50%.
+    static constexpr std::array<int, 19> kRetryDelaysS{
+        1, 2, 3, 5, 8, 12, 18, 27, 40, 60, 90, 135, 200, 300, 450, 675, 1000, 1500, 1800};
+    // The smallest delay queue at least `wanted` long (the longest when none is).
+    static std::chrono::seconds retry_step(std::chrono::milliseconds wanted);
     // A message redelivered this often (a crash loop) goes to the dead-letter queue.
     static constexpr std::int64_t kDeliveryLimit = 20;
+
+    // A persistent, mandatory message for the work exchange, tagged with its tenant.
+    Message message(const std::string& kind, std::string id, std::string type, std::string body,
+                    const std::string& tenant) const;
 
     void declare(Connection& conn) const;
     // Deletes every queue and exchange of this prefix (tests clean up after themselves).

@@ -11,22 +11,27 @@
 #include <sonae/core/event.hpp>
 #include <sonae/core/result.hpp>
 #include <sonae/ingest/ingest.hpp>
+#include <sonae/loader/loader.hpp>
 
 namespace sonae::config {
 
+// Every knob the environment sets (docs/operations.md lists them), read in one place.
 struct Environment {
-    std::string http_address = "127.0.0.1";
+    std::string http_address = "127.0.0.1";  // SONAE_HTTP_ADDR host:port
     std::uint16_t http_port = 8080;
-    std::string redis_url = "redis://127.0.0.1:6379";
-    std::string amqp_url = "amqp://guest:guest@127.0.0.1:5672/";
-    std::string config_dir = "config/dev";
-    std::string playbook_dir = "playbooks";
-    std::string schema_dir;        // SONAE_SCHEMA_DIR, default: the source tree's schemas/
-    std::string prefix = "sonae";  // SONAE_PREFIX: Redis key prefix and AMQP name prefix
+    std::string redis_url = "redis://127.0.0.1:6379";             // SONAE_REDIS_URL
+    std::string amqp_url = "amqp://guest:guest@127.0.0.1:5672/";  // SONAE_AMQP_URL (comma list)
+    std::string config_dir = "config/dev";                        // SONAE_CONFIG_DIR
+    std::string playbook_dir = "playbooks";                       // SONAE_PLAYBOOK_DIR
+    std::string schema_dir;          // SONAE_SCHEMA_DIR, default: the source tree's schemas/
+    std::string prefix = "sonae";    // SONAE_PREFIX: Redis key prefix and AMQP name prefix
+    int workers = 2;                 // SONAE_WORKERS: consumer threads per service
+    int http_threads = 2;            // SONAE_HTTP_THREADS: the gateway's I/O threads
+    int max_connections = 4096;      // SONAE_MAX_CONNECTIONS: the gateway's connection cap
+    std::string log_level = "info";  // SONAE_LOG_LEVEL: trace|debug|info|warn|error|critical|off
 };
 
-// Reads SONAE_HTTP_ADDR, SONAE_REDIS_URL, SONAE_AMQP_URL, SONAE_CONFIG_DIR, SONAE_PLAYBOOK_DIR,
-// SONAE_SCHEMA_DIR, SONAE_PREFIX. Errors name the variable.
+// Reads every SONAE_* variable above. Errors name the variable (in `field`).
 core::Result<Environment> read_environment();
 
 // Replaces ${env:NAME}, ${env:NAME:-default} and ${file:PATH} references.
@@ -96,10 +101,7 @@ struct Config {
 };
 
 // Loads sources.yaml, channels.yaml and responders.yaml (each optional) from `dir`.
-core::Result<Config> load(const std::string& dir, const std::string& schema_dir);
-
-// The schema directory: SONAE_SCHEMA_DIR or the source tree's schemas/.
-std::string default_schema_dir();
+core::Result<Config> load(const std::string& dir, const loader::Schemas& schemas);
 
 // Human-readable summary without secrets, printed at start-up.
 std::string describe(const Config& config);

@@ -10,6 +10,7 @@
 
 #include <sonae/core/event.hpp>
 #include <sonae/core/result.hpp>
+#include <sonae/core/schema.hpp>
 #include <sonae/core/time.hpp>
 #include <sonae/core/yaml.hpp>
 
@@ -57,11 +58,10 @@ struct Catalog {
     std::vector<std::string> impacted_services(const std::vector<Asset>& assets) const;
 };
 
-// Parses a catalog already converted from YAML; `schema_dir` holds catalog.schema.json.
+// Parses a catalog already converted from YAML, checked against catalog.schema.json.
 // Errors read "file:line: message".
-Result<Catalog> load_catalog(const std::string& path, const std::string& schema_dir);
 Result<Catalog> parse_catalog(const LocatedJson& doc, const std::string& file,
-                              const std::string& schema_dir);
+                              const SchemaValidator& schema);
 
 bool ip_in_cidr(const std::string& ip, const std::string& cidr);
 

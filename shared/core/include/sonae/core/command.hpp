@@ -49,6 +49,7 @@ std::string format_command(const Command& c);
 // Permission roles of responders and API tokens, ordered by power.
 enum class Permission { kViewer = 0, kResponder = 1, kCommander = 2, kAdmin = 3 };
 std::optional<Permission> parse_permission(std::string_view s);  // "prefecture" -> commander
+std::string_view to_string(Permission p);
 // The least permission a command needs.
 Permission required_permission(Verb v);
 

@@ -16,8 +16,12 @@
 #include <sonae/core/command.hpp>
 #include <sonae/core/event.hpp>
 #include <sonae/core/incident.hpp>
+#include <sonae/core/messages.hpp>
 #include <sonae/core/playbook.hpp>
 #include <sonae/core/result.hpp>
+#include <sonae/core/template.hpp>
+#include <sonae/core/timer_id.hpp>
+#include <sonae/core/wire.hpp>
 
 namespace sonae::core {
 
@@ -30,7 +34,7 @@ struct CommandInput {
     Command command;
 };
 struct TimerInput {
-    std::string timer_id;
+    TimerId timer;
     TimePoint due = 0;  // when set, a timer rescheduled to another time is not this firing
 };
 struct ActionResultInput {
@@ -49,43 +53,8 @@ struct TimelineEntry {
     nlohmann::json data = nlohmann::json::object();
 };
 
-struct Notification {
-    std::string id;  // stable: "<tenant>:<incident>:n<seq>" (webhook-id, de-duplication)
-    std::string tenant;
-    std::string incident_id;
-    std::string kind;  // opened, escalation, step, severity, rto, resolved
-    std::string title;
-    std::string text;
-    std::string redacted_title;  // for channels cleared below the incident's classification
-    std::string redacted_text;
-    std::vector<std::string> roles;
-    std::vector<std::string> channels;
-    Severity severity = Severity::kMedium;
-    std::optional<Classification> classification;
-    bool exercise = false;
-    TimePoint at = 0;
-};
-nlohmann::json to_json(const Notification& n);
-Notification notification_from_json(const nlohmann::json& j);
-
-struct HttpAction {
-    std::string id;  // stable: "<tenant>:<incident>:http:<step>"
-    std::string tenant;
-    std::string incident_id;
-    std::string step;
-    std::string method;
-    std::string url;
-    std::map<std::string, std::string> headers;
-    std::string body;
-    Duration timeout = 0;
-    int retries = 0;
-    bool exercise = false;
-};
-nlohmann::json to_json(const HttpAction& a);
-HttpAction http_action_from_json(const nlohmann::json& j);
-
 struct TimerChange {
-    std::string id;
+    TimerId id;
     TimePoint due = 0;  // schedule at `due`; ignored when cancel
     bool cancel = false;
 };
@@ -109,11 +78,15 @@ struct Projection {
 
 class Engine {
   public:
-    Engine(const PlaybookSet& playbooks, const Catalog& catalog);
+    // Keeps references to its arguments; compiles every template they hold.
+    Engine(const PlaybookSet& playbooks, const Catalog& catalog,
+           const Messages& messages = Messages::defaults());
 
     const Playbook* select(const Event& event) const { return playbooks_.select(event); }
     const Catalog& catalog() const { return catalog_; }
     const PlaybookSet& playbooks() const { return playbooks_; }
+    const Messages& messages() const { return messages_; }
+    const TemplateSet& templates() const { return templates_; }
 
     // Opens an incident for an event with the given playbook (normally select(event)).
     Result<Transition> open(const Event& event, const Playbook& playbook,
@@ -127,16 +100,12 @@ class Engine {
   private:
     const PlaybookSet& playbooks_;
     const Catalog& catalog_;
+    const Messages& messages_;
+    TemplateSet templates_;
 };
 
 // Incident fields for `when` conditions: category, severity, classification, title, status,
 // exercise, labels.<k>, assets.host|ip|user|system, services (impacted ids), sources.
 std::vector<std::string> incident_field(const Incident& i, const std::string& field);
-
-// "<tenant>|<incident>|<timer>" member of the timer set, and back.
-std::string timer_member(const std::string& tenant, const std::string& incident,
-                         const std::string& timer);
-bool parse_timer_member(const std::string& member, std::string& tenant, std::string& incident,
-                        std::string& timer);
 
 }  // namespace sonae::core

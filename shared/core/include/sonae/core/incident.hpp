@@ -12,6 +12,7 @@
 
 #include <sonae/core/event.hpp>
 #include <sonae/core/time.hpp>
+#include <sonae/core/timer_id.hpp>
 
 namespace sonae::core {
 
@@ -73,8 +74,8 @@ struct Incident {
     int event_count = 0;
     std::map<std::string, StepState> steps;
     std::vector<ServiceClock> services;
-    std::set<std::string> fired;              // escalation firings, e.g. "half:juki"
-    std::map<std::string, TimePoint> timers;  // pending timer id -> due
+    std::set<std::string> fired;          // escalation firings, e.g. "half:juki"
+    std::map<TimerId, TimePoint> timers;  // pending timer -> due
     std::int64_t notification_seq = 0;
     std::int64_t timeline_seq = 0;
 

@@ -1,7 +1,9 @@
-// A tenant's playbook library: its catalog, its playbooks and the engine over them, loaded from a
-// directory (PRODUCT §6, §14). The engine keeps references, so a Library never moves.
+// A tenant's playbook library: its catalog, its playbooks, its message texts and the engine over
+// them (PRODUCT §6, §14). Built from parsed documents; reading them from disk is the loader's
+// job (shared/loader). The engine keeps references, so a Library never moves.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -9,6 +11,7 @@
 #include <sonae/core/catalog.hpp>
 #include <sonae/core/engine.hpp>
 #include <sonae/core/lint.hpp>
+#include <sonae/core/messages.hpp>
 #include <sonae/core/playbook.hpp>
 
 namespace sonae::core {
@@ -17,6 +20,7 @@ struct Library {
     std::string tenant;
     Catalog catalog;
     PlaybookSet playbooks;
+    Messages messages = Messages::defaults();
     std::unique_ptr<Engine> engine;
     std::vector<Finding> findings;  // lint findings (the library still loads)
 
@@ -25,10 +29,13 @@ struct Library {
     Library& operator=(const Library&) = delete;
 };
 
-// Loads `<dir>/*.yaml` playbooks and the catalog (`catalog_path`, or `<dir>/catalog.yaml`).
-// Schema and parse errors refuse the library; semantic findings are kept in `findings`.
-Result<std::unique_ptr<Library>> load_library(const std::string& dir,
-                                              const std::string& catalog_path,
-                                              const std::string& schema_dir);
+// Tenant -> library. Read-only once loaded, shared by all threads.
+using Libraries = std::map<std::string, std::unique_ptr<Library>>;
+
+// Lints the playbooks (against the catalog when there is one), orders them and builds the engine.
+// Fails when the catalog's default playbook is not among them.
+Result<std::unique_ptr<Library>> build_library(std::optional<Catalog> catalog,
+                                               std::vector<Playbook> playbooks, Messages messages,
+                                               const std::string& where);
 
 }  // namespace sonae::core

@@ -11,6 +11,7 @@
 #include <sonae/core/condition.hpp>
 #include <sonae/core/event.hpp>
 #include <sonae/core/result.hpp>
+#include <sonae/core/schema.hpp>
 #include <sonae/core/time.hpp>
 #include <sonae/core/yaml.hpp>
 
@@ -110,8 +111,7 @@ struct Playbook {
 
 // Parses one playbook document (YAML already converted). Errors: "file:line: message".
 Result<Playbook> parse_playbook(const LocatedJson& doc, const std::string& file,
-                                const std::string& schema_dir);
-Result<Playbook> load_playbook(const std::string& path, const std::string& schema_dir);
+                                const SchemaValidator& schema);
 
 // The playbooks of one tenant, in a deterministic order.
 class PlaybookSet {
@@ -128,11 +128,6 @@ class PlaybookSet {
     std::vector<Playbook> playbooks_;
     std::string default_id_;
 };
-
-// Loads every *.yaml / *.yml playbook directly in `dir` (not catalog.yaml, not subfolders).
-// Collects all errors, one per line of the result's message.
-Result<std::vector<Playbook>> load_playbook_dir(const std::string& dir,
-                                                const std::string& schema_dir);
 
 // The values of an event field for match conditions: category, severity, source, title,
 // classification, action, dedup_key, labels.<name>, assets.host / .ip / .user / .system.

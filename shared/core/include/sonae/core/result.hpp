@@ -15,6 +15,7 @@ enum class ErrorCode {
     kForbidden,
     kUnknownSource,
     kNotFound,
+    kMethodNotAllowed,
     kPayloadTooLarge,
     kUnsupportedMediaType,
     kRateLimited,

@@ -21,8 +21,6 @@ class SchemaValidator {
     // Returns an kInvalidField error naming the deepest failing JSON pointer.
     Result<Ok> validate(const nlohmann::json& document) const;
 
-    static SchemaValidator from_file(const std::string& path);
-
   private:
     struct Impl;
     std::unique_ptr<Impl> impl_;

@@ -23,7 +23,7 @@ struct LocatedJson {
 // schema says so; quoted scalars stay strings. Errors carry the line in `field` as "line:N".
 Result<LocatedJson> parse_yaml(const std::string& text);
 
-// Reads a file; the error message is "file:line: reason".
-Result<LocatedJson> load_yaml_file(const std::string& path);
+// Parses the text of `file`; the error message is "file:line: reason".
+Result<LocatedJson> parse_yaml(const std::string& text, const std::string& file);
 
 }  // namespace sonae::core

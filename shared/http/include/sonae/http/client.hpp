@@ -1,19 +1,53 @@
-// Outbound HTTP(S) over libcurl, one Client per thread (it reuses its connections).
-// Used for webhook deliveries and the playbooks' automated HTTP actions.
+// Outbound HTTP(S) over libcurl, for webhook deliveries, chat replies and the playbooks' automated
+// HTTP actions. AsyncClient runs many requests at once on the calling thread (curl multi), so a
+// receiver that hangs holds only its own request; Client is the blocking form for tools and tests.
+// Neither is thread-safe: each belongs to one thread.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace sonae::http {
+
+struct ClientRequest {
+    std::string method = "POST";
+    std::string url;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+    std::chrono::milliseconds timeout{10000};  // the whole exchange, connect included
+};
 
 struct ClientResponse {
     long status = 0;  // 0 when no response arrived
     std::string body;
     std::map<std::string, std::string> headers;  // lower-case names
     std::string error;                           // transport error, when status == 0
+};
+
+class AsyncClient {
+  public:
+    using Done = std::function<void(ClientResponse)>;
+    AsyncClient();
+    ~AsyncClient();  // abandons what is still running; their callbacks never run
+    AsyncClient(const AsyncClient&) = delete;
+    AsyncClient& operator=(const AsyncClient&) = delete;
+
+    // Starts a request; `done` runs inside a later wait(), on this thread.
+    void start(ClientRequest request, Done done);
+    // Waits up to `timeout` for progress on the requests or for `extra_fd` to become readable
+    // (-1: none), then completes what finished. Returns at once when nothing is running and
+    // extra_fd is -1 and timeout is zero.
+    void wait(int extra_fd, std::chrono::milliseconds timeout);
+    std::size_t running() const { return transfers_.size(); }
+
+  private:
+    struct Transfer;
+    void* multi_;
+    std::map<void*, std::unique_ptr<Transfer>> transfers_;  // by curl easy handle
 };
 
 class Client {
@@ -23,6 +57,7 @@ class Client {
     Client(const Client&) = delete;
     Client& operator=(const Client&) = delete;
 
+    ClientResponse request(const ClientRequest& request);
     ClientResponse request(const std::string& method, const std::string& url,
                            const std::vector<std::pair<std::string, std::string>>& headers,
                            const std::string& body, std::chrono::milliseconds timeout);

@@ -15,6 +15,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <nlohmann/json.hpp>
 
 namespace sonae::http {
 
@@ -38,6 +39,15 @@ struct ServerOptions {
 
 // Builds a JSON response with the given body text.
 Response json_response(Status status, std::string body, unsigned version = 11);
+// sonae's one error body, {"error":{"code","message","field"}} (PRODUCT §3). Bytes of the
+// message that are not UTF-8 (quoted from a request) are replaced, never a reason to throw.
+Response error_response(Status status, std::string_view code, const std::string& message,
+                        const std::string& field = {}, unsigned version = 11);
+// The {"code","message","field"} object inside it, for bodies that wrap it (PagerDuty's shape).
+nlohmann::json error_object(std::string_view code, const std::string& message,
+                            const std::string& field);
+// A JSON body as text, replacing bytes that are not UTF-8.
+std::string dump_json(const nlohmann::json& body);
 
 class Server {
   public:

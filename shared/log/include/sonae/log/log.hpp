@@ -1,4 +1,4 @@
-// Process-wide logging: spdlog to stderr, level from SONAE_LOG_LEVEL (default info).
+// Process-wide logging: spdlog to stderr at the level SONAE_LOG_LEVEL names (config::Environment).
 #pragma once
 
 #include <string>
@@ -8,6 +8,6 @@
 namespace sonae::log {
 
 // Call once at the start of main. `service` prefixes every line.
-void init(const std::string& service);
+void init(const std::string& service, const std::string& level = "info");
 
 }  // namespace sonae::log

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include <sonae/core/result.hpp>
+
 struct redisContext;
 struct redisReply;
 
@@ -24,8 +26,8 @@ struct Settings {
     std::chrono::milliseconds connect_timeout{2000};
     std::chrono::milliseconds command_timeout{5000};
 
-    // redis://[:password@]host[:port][/db]; throws std::invalid_argument.
-    static Settings from_url(std::string_view url);
+    // redis://[:password@]host[:port][/db].
+    static core::Result<Settings> parse(std::string_view url);
 };
 
 // Connection-level failures: the connection has been discarded.

@@ -14,6 +14,8 @@
 #include <sonae/core/command.hpp>
 #include <sonae/core/engine.hpp>
 #include <sonae/core/result.hpp>
+#include <sonae/core/schema.hpp>
+#include <sonae/core/yaml.hpp>
 #include <sonae/ingest/ingest.hpp>
 
 namespace sonae::sim {
@@ -62,7 +64,10 @@ struct Scenario {
 // "45m", "1h30m" or a facilitator's "D+1 H+3 M+45".
 std::optional<core::Duration> parse_offset(const std::string& text);
 
-core::Result<Scenario> load_scenario(const std::string& path, const std::string& schema_dir);
+// A scenario document already read from YAML (shared/loader reads files), checked against
+// scenario.schema.json. Errors read "file:line: message".
+core::Result<Scenario> parse_scenario(const core::LocatedJson& doc, const std::string& path,
+                                      const core::SchemaValidator& schema);
 
 struct Options {
     std::map<std::string, core::Duration> what_if;  // step id -> how long players take

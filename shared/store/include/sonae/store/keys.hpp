@@ -1,10 +1,58 @@
 // The Redis key layout, in one place (documented in docs/architecture.md). Every key starts with
-// the configurable prefix and, except the global timer set, carries the tenant.
+// the configurable prefix and, except the global sets, carries the tenant. The members of the
+// global sets are encoded and decoded here and nowhere else.
 #pragma once
 
+#include <optional>
 #include <string>
 
+#include <sonae/core/time.hpp>
+#include <sonae/core/timer_id.hpp>
+
 namespace sonae::store {
+
+// A member of the global timer set: "<tenant>|<incident>|<timer>".
+struct TimerMember {
+    std::string tenant;
+    std::string incident;
+    core::TimerId timer;
+
+    std::string str() const { return tenant + "|" + incident + "|" + timer.str(); }
+    static std::optional<TimerMember> parse(const std::string& member) {
+        const auto a = member.find('|');
+        if (a == std::string::npos || a == 0)
+            return std::nullopt;
+        const auto b = member.find('|', a + 1);
+        if (b == std::string::npos || b == a + 1)
+            return std::nullopt;
+        auto timer = core::TimerId::parse(std::string_view(member).substr(b + 1));
+        if (!timer)
+            return std::nullopt;
+        return TimerMember{member.substr(0, a), member.substr(a + 1, b - a - 1), std::move(*timer)};
+    }
+};
+
+// A lease of a timer firing: "<member>@<due ms>", so that a crashed replica's firing is found
+// again and the same firing always has the same idempotency key. The lease scripts get the
+// separator from here.
+inline constexpr const char* kLeaseSeparator = "@";
+inline std::string timer_lease(const std::string& member, core::TimePoint due) {
+    return member + kLeaseSeparator + std::to_string(due);
+}
+
+// A member of the outbox set: "<tenant>|<processed id>".
+struct OutboxMember {
+    std::string tenant;
+    std::string processed_id;
+
+    std::string str() const { return tenant + "|" + processed_id; }
+    static std::optional<OutboxMember> parse(const std::string& member) {
+        const auto bar = member.find('|');
+        if (bar == std::string::npos)
+            return std::nullopt;
+        return OutboxMember{member.substr(0, bar), member.substr(bar + 1)};
+    }
+};
 
 struct Keys {
     std::string prefix = "sonae";

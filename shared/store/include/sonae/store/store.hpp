@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include <sonae/core/engine.hpp>
+#include <sonae/core/wire.hpp>
 #include <sonae/redis/redis.hpp>
 #include <sonae/store/keys.hpp>
 
@@ -23,15 +24,8 @@ struct Loaded {
     std::int64_t version = 0;
 };
 
-// A message the transition must publish once committed.
-struct OutboxMessage {
-    std::string routing_key;  // notifications | actions | commands
-    std::string message_id;
-    std::string type;
-    std::string body;
-    nlohmann::json to_json() const;
-    static OutboxMessage from_json(const nlohmann::json& j);
-};
+// A message the transition must publish once committed (the wire contract's outbox entry).
+using OutboxMessage = core::OutboxEntry;
 
 struct Commit {
     std::string tenant;
@@ -48,9 +42,9 @@ struct Commit {
 enum class CommitOutcome { kCommitted, kConflict, kAlreadyProcessed };
 
 struct TimerFiring {
-    std::string member;  // "<tenant>|<incident>|<timer>"
+    std::string member;  // TimerMember::str()
     core::TimePoint due = 0;
-    std::string lease;  // member@due, to finish or to find again after a crash
+    std::string lease;  // timer_lease(member, due): to finish, or to find again after a crash
 };
 
 class IncidentStore {
@@ -82,13 +76,11 @@ class IncidentStore {
     void release_dedup(const std::string& tenant, const std::string& dedup_key,
                        const std::string& incident_id);
 
-    // Outbox of one committed input: read, then clear once published.
+    // Outbox of one committed input: read, then clear once published (many in one round trip).
     std::vector<OutboxMessage> outbox(const std::string& tenant, const std::string& processed_id);
-    void clear_outbox(const std::string& tenant, const std::string& processed_id);
-    // The same for many (tenant, processed id) pairs in one round trip.
-    void clear_outboxes(const std::vector<std::pair<std::string, std::string>>& published);
-    // Outboxes older than `older_than` (crash between commit and publish): (tenant, id) pairs.
-    std::vector<std::pair<std::string, std::string>> stale_outboxes(core::TimePoint older_than);
+    void clear_outboxes(const std::vector<OutboxMember>& published);
+    // Outboxes older than `older_than` (crash between commit and publish).
+    std::vector<OutboxMember> stale_outboxes(core::TimePoint older_than);
 
     // Moves due timers into leases until `lease_until`; returns the firings.
     std::vector<TimerFiring> lease_due_timers(core::TimePoint now, core::TimePoint lease_until,
@@ -114,6 +106,11 @@ class IncidentStore {
     };
     void record(const std::vector<Record>& records);
     std::vector<nlohmann::json> timeline(const std::string& tenant, const std::string& incident);
+
+    // The answer to a command, kept an hour for whoever sent it (chat, API).
+    void set_command_result(const std::string& tenant, const core::CommandReply& reply);
+    std::optional<core::CommandReply> command_result(const std::string& tenant,
+                                                     const std::string& id);
 
   private:
     redis::Connection& redis_;

@@ -1,4 +1,4 @@
-#include "support.hpp"
+#include "testkit.hpp"
 
 #include <cstdlib>
 #include <filesystem>
@@ -7,6 +7,8 @@
 #include <sstream>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -178,19 +180,33 @@ Receiver::Receiver() {
                 r.headers[name] = std::string(f.value());
             }
             r.body = req.body();
+            r.at = std::chrono::steady_clock::now();
             int status = 200;
+            int retry_after = 0;
+            std::chrono::milliseconds delay{0};
             {
                 std::lock_guard lock(mu_);
                 requests_.push_back(std::move(r));
                 status = status_;
+                delay = delay_;
+                retry_after = retry_after_;
             }
-            co_return http::json_response(static_cast<http::Status>(status), "{}");
+            if (delay.count() > 0) {
+                // A receiver that hangs: the answer comes late (or never, for the client).
+                boost::asio::steady_timer t(co_await boost::asio::this_coro::executor, delay);
+                co_await t.async_wait(boost::asio::use_awaitable);
+            }
+            auto res = http::json_response(static_cast<http::Status>(status), "{}");
+            if (retry_after > 0)
+                res.set(boost::beast::http::field::retry_after, std::to_string(retry_after));
+            co_return res;
         });
     server_->start();
     thread_ = std::thread([this] { ioc_.run(); });
 }
 
 Receiver::~Receiver() {
+    server_->stop();
     ioc_.stop();
     thread_.join();
 }
@@ -209,6 +225,16 @@ void Receiver::set_status(int status) {
     status_ = status;
 }
 
+void Receiver::set_retry_after(int seconds) {
+    std::lock_guard lock(mu_);
+    retry_after_ = seconds;
+}
+
+void Receiver::set_delay(std::chrono::milliseconds delay) {
+    std::lock_guard lock(mu_);
+    delay_ = delay;
+}
+
 Stack::Stack(const TestEnv& env, Options options) : test_env_(env) {
     prefix_ = unique_name("t");
     port_ = free_port();
@@ -223,7 +249,7 @@ Stack::Stack(const TestEnv& env, Options options) : test_env_(env) {
             {"SONAE_LOG_LEVEL", "info"}};
     for (const auto& [k, v] : options.extra_env)
         env_[k] = v;
-    redis_ = std::make_unique<redis::Connection>(redis::Settings::from_url(env.redis_url));
+    redis_ = std::make_unique<redis::Connection>(redis::Settings::parse(env.redis_url).value());
     const std::string bin = env.bin_dir + "/services/";
     orchestrator_ = std::make_unique<Process>(bin + "orchestrator/sonae-orchestrator", env_,
                                               log_dir_ + "/orchestrator.log");
@@ -243,7 +269,7 @@ Stack::~Stack() {
     notifier_.reset();
     // Quorum queues are heavy: a test leaves none behind on the shared broker.
     try {
-        amqp::Connection c(amqp::Settings::from_url(test_env_.amqp_url));
+        amqp::Connection c(amqp::Settings::parse(test_env_.amqp_url).value());
         amqp::Topology{prefix_}.remove(c);
     } catch (const std::exception&) {
         // the broker may be the one a fault test stopped
@@ -272,6 +298,27 @@ HttpResult http_post(const std::string& url, const std::string& body,
 HttpResult http_get(const std::string& url,
                     std::vector<std::pair<std::string, std::string>> headers) {
     return do_request("GET", url, "", std::move(headers));
+}
+
+void RecordingSink::publish_confirmed(const std::vector<amqp::Message>& messages) {
+    std::lock_guard lock(mu_);
+    if (fail_next_ > 0) {
+        --fail_next_;
+        throw amqp::PublishError("test: the broker refused the batch");
+    }
+    published_.insert(published_.end(), messages.begin(), messages.end());
+}
+
+std::vector<amqp::Message> RecordingSink::take() {
+    std::lock_guard lock(mu_);
+    std::vector<amqp::Message> out;
+    out.swap(published_);
+    return out;
+}
+
+void RecordingSink::fail_next(int batches) {
+    std::lock_guard lock(mu_);
+    fail_next_ = batches;
 }
 
 double metric(const std::string& page, const std::string& name) {

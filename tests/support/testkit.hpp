@@ -1,5 +1,6 @@
-// Test support for end-to-end tests: the environment scripts/test provides, child processes
-// for the services, a webhook receiver, unique names, and polling helpers.
+// Test support for component and end-to-end tests: the environment scripts/test provides, child
+// processes for the services, an HTTP receiver that can fail or hang, a broker sink that records,
+// unique names, and polling helpers.
 #pragma once
 
 #include <chrono>
@@ -14,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include <sonae/amqp/connection.hpp>
+#include <sonae/amqp/sink.hpp>
 #include <sonae/http/client.hpp>
 #include <sonae/http/server.hpp>
 #include <sonae/redis/redis.hpp>
@@ -60,6 +62,7 @@ struct Received {
     std::string target;
     std::map<std::string, std::string> headers;  // lower-case names
     std::string body;
+    std::chrono::steady_clock::time_point at;  // when it arrived
 };
 
 // An HTTP receiver on 127.0.0.1 that records every request and answers `status`.
@@ -70,6 +73,10 @@ class Receiver {
     std::string url(const std::string& path = "/hook") const;
     std::vector<Received> requests();
     void set_status(int status);
+    // Answers only after `delay` (a hanging receiver); other requests are not held up.
+    void set_delay(std::chrono::milliseconds delay);
+    // Adds Retry-After: <seconds> to answers (0: none).
+    void set_retry_after(int seconds);
 
   private:
     boost::asio::io_context ioc_;
@@ -78,6 +85,21 @@ class Receiver {
     std::mutex mu_;
     std::vector<Received> requests_;
     int status_ = 200;
+    std::chrono::milliseconds delay_{0};
+    int retry_after_ = 0;
+};
+
+// A broker stand-in for component tests: records what a service publishes.
+class RecordingSink final : public amqp::MessageSink {
+  public:
+    void publish_confirmed(const std::vector<amqp::Message>& messages) override;
+    std::vector<amqp::Message> take();  // what was published since the last take
+    void fail_next(int batches);        // the next batches throw PublishError
+
+  private:
+    std::mutex mu_;
+    std::vector<amqp::Message> published_;
+    int fail_next_ = 0;
 };
 
 // The three services of one stack with their own prefix, config and playbook dirs.

@@ -1,0 +1,62 @@
+// The gateway service: the HTTP server on a pool of Asio threads in front of the request handler,
+// the confirming publisher's thread, and a readiness probe of Redis on a thread of its own
+// (hiredis blocks, so it never runs on an Asio thread). Stopping closes the listener, gives open
+// connections time to finish, then stops the publisher.
+#pragma once
+
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include <sonae/amqp/publisher.hpp>
+#include <sonae/config/config.hpp>
+#include <sonae/core/schema.hpp>
+#include <sonae/http/server.hpp>
+#include <sonae/redis/redis.hpp>
+#include <sonae/service/main.hpp>
+#include <sonae/service/stop.hpp>
+
+#include "gateway.hpp"
+
+namespace sonae::gateway {
+
+struct Settings {
+    config::Config config;
+    amqp::Settings amqp;
+    redis::Settings redis;
+    http::ServerOptions server;
+    int threads = 2;
+    std::string prefix = "sonae";
+    std::chrono::milliseconds drain{5000};  // open connections get this long to finish
+};
+
+class Service final : public service::Service {
+  public:
+    Service(Settings settings, core::SchemaValidator event_schema, const clock::Clock& clock);
+    ~Service() override;
+
+    // Reads the configuration, schemas and connection settings named by the environment.
+    static core::Result<std::unique_ptr<service::Service>> create(const config::Environment& env);
+
+    void start() override;
+    void stop() override;
+    std::uint16_t port() const { return server_.port(); }
+
+  private:
+    void probe_redis();
+
+    Settings settings_;
+    core::SchemaValidator event_schema_;
+    amqp::ConfirmingPublisher publisher_;
+    Health health_;
+    Gateway gateway_;
+    boost::asio::io_context ioc_;
+    http::Server server_;
+    service::Stop stop_;
+    std::vector<std::thread> threads_;
+    bool started_ = false;
+};
+
+}  // namespace sonae::gateway

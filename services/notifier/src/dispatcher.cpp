@@ -1,0 +1,325 @@
+#include "dispatcher.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include <spdlog/spdlog.h>
+
+namespace sonae::notifier {
+namespace {
+
+using nlohmann::json;
+
+// Retries so far, from the header the retry path sets (0 on a first delivery).
+int retries_of(const amqp::Delivery& d) {
+    auto it = d.headers.find("x-sonae-attempt");
+    int n = 0;
+    if (it != d.headers.end())
+        std::from_chars(it->second.data(), it->second.data() + it->second.size(), n);
+    return std::max(n, 0);
+}
+
+std::string failure(const http::ClientResponse& r) {
+    return r.status != 0 ? "HTTP " + std::to_string(r.status) : r.error;
+}
+
+}  // namespace
+
+struct Dispatcher::Job {
+    amqp::Delivery delivery;
+    bool current = true;  // belongs to the live connection (else its tag means nothing)
+    bool action = false;
+    core::Notification n;
+    core::HttpAction a;
+    std::vector<const config::Channel*> channels;  // a notification's, from route()
+    int attempt = 1;
+    std::size_t pending = 0;  // calls not finished
+    bool retry = false;
+    std::int64_t retry_after_s = 0;
+    std::vector<std::string> permanent;  // channels that failed for good
+    http::ClientResponse response;       // an action's
+};
+
+struct Dispatcher::Waiter {
+    std::shared_ptr<Job> job;
+    const config::Channel* channel = nullptr;  // none for an action
+    bool redacted = false;
+    std::string marker;   // set when delivered
+    bool records = true;  // the first waiter of a call writes its outcome
+};
+
+Dispatcher::Dispatcher(const config::Config& config, store::IncidentStore& store,
+                       const amqp::Topology& topology, const clock::Clock& clock,
+                       std::uint64_t seed)
+    : config_(config), store_(store), topology_(topology), clock_(clock), rng_(seed) {}
+
+Dispatcher::~Dispatcher() = default;
+
+std::vector<amqp::Verdict> Dispatcher::on_batch(amqp::Connection& conn,
+                                                const std::vector<amqp::Delivery>& batch) {
+    std::vector<amqp::Verdict> verdicts(batch.size(), amqp::Verdict::kAck);
+    // Notifications: one Redis round trip finds every channel delivered before (a retry, a
+    // crash), then each remaining channel's call starts.
+    std::vector<std::string> markers;
+    std::vector<std::shared_ptr<Job>> fresh;
+    std::vector<std::size_t> where;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (batch[i].routing_key == core::wire::kActions) {
+            verdicts[i] = start_action(conn, batch[i]);
+        } else {
+            verdicts[i] = start_notification(batch[i], markers, fresh);
+            if (verdicts[i] == amqp::Verdict::kDeferred)
+                where.push_back(i);
+        }
+    }
+    const std::vector<bool> done_before = store_.existing(markers);
+    std::size_t m = 0;
+    const std::int64_t now_s = clock_.now() / 1000;
+    for (std::size_t k = 0; k < fresh.size(); ++k) {
+        const std::shared_ptr<Job>& job = fresh[k];
+        for (const config::Channel* ch : job->channels) {
+            const std::string& marker = markers[m];
+            if (done_before[m++])
+                continue;  // delivered before a retry or crash
+            const Outgoing out = render(job->n, *ch, now_s);
+            send(marker,
+                 http::ClientRequest{"POST", ch->url, out.headers, out.body,
+                                     std::chrono::milliseconds(ch->timeout)},
+                 Waiter{job, ch, out.redacted, marker, true});
+        }
+        const std::size_t i = where[k];
+        if (job->pending == 0) {
+            verdicts[i] = amqp::Verdict::kAck;  // nothing left to deliver
+        } else {
+            jobs_[batch[i].delivery_tag] = job;
+        }
+    }
+    return verdicts;
+}
+
+amqp::Verdict Dispatcher::start_notification(const amqp::Delivery& d,
+                                             std::vector<std::string>& markers,
+                                             std::vector<std::shared_ptr<Job>>& fresh) {
+    auto n = core::notification_from_json(json::parse(d.body, nullptr, false));
+    if (!n) {
+        spdlog::error("dead-lettering notification {}: {}", d.message_id, n.error().message);
+        return amqp::Verdict::kDeadLetter;
+    }
+    auto job = std::make_shared<Job>();
+    job->delivery = d;
+    job->n = std::move(n.value());
+    job->attempt = retries_of(d) + 1;
+    job->channels = route(config_, job->n);
+    for (const config::Channel* ch : job->channels)
+        markers.push_back(store_.keys().delivered(job->n.tenant, job->n.id, ch->name));
+    fresh.push_back(std::move(job));
+    return amqp::Verdict::kDeferred;
+}
+
+amqp::Verdict Dispatcher::start_action(amqp::Connection& conn, const amqp::Delivery& d) {
+    auto a = core::http_action_from_json(json::parse(d.body, nullptr, false));
+    if (!a) {
+        spdlog::error("dead-lettering action {}: {}", d.message_id, a.error().message);
+        return amqp::Verdict::kDeadLetter;
+    }
+    const std::string marker = store_.keys().action_done(a->tenant, a->id);
+    if (store_.processed_key_exists(marker))
+        return amqp::Verdict::kAck;
+    if (a->exercise) {  // an exercise never touches real systems
+        publish_result(conn, *a, true, 200, "exercise: not executed");
+        return amqp::Verdict::kAck;
+    }
+    // Playbooks name credentials as ${env:NAME} / ${file:PATH}; they are resolved only here, at
+    // the moment of the call, so they never sit in incident state, the broker or logs.
+    http::ClientRequest request{a->method, "", {}, a->body, std::chrono::milliseconds(a->timeout)};
+    for (const auto& [k, v] : a->headers) {
+        auto expanded = config::expand_references(v);
+        if (!expanded) {
+            publish_result(conn, *a, false, 0, "header " + k + ": " + expanded.error().message);
+            return amqp::Verdict::kAck;
+        }
+        request.headers.emplace_back(k, *expanded);
+    }
+    auto url = config::expand_references(a->url);
+    if (!url) {
+        publish_result(conn, *a, false, 0, "url: " + url.error().message);
+        return amqp::Verdict::kAck;
+    }
+    request.url = *url;
+    auto job = std::make_shared<Job>();
+    job->delivery = d;
+    job->action = true;
+    job->a = std::move(a.value());
+    job->attempt = retries_of(d) + 1;
+    jobs_[d.delivery_tag] = job;
+    send(marker, std::move(request), Waiter{job, nullptr, false, {}, true});
+    return amqp::Verdict::kDeferred;
+}
+
+void Dispatcher::send(const std::string& key, http::ClientRequest request, Waiter waiter) {
+    ++waiter.job->pending;
+    auto it = inflight_.find(key);
+    if (it != inflight_.end()) {
+        // The same delivery redelivered while its call still runs: wait for that call.
+        waiter.records = false;
+        it->second.push_back(std::move(waiter));
+        return;
+    }
+    inflight_[key].push_back(std::move(waiter));
+    client_.start(std::move(request), [this, key](http::ClientResponse r) { on_response(key, r); });
+}
+
+void Dispatcher::on_response(const std::string& key, const http::ClientResponse& r) {
+    auto node = inflight_.extract(key);
+    if (node.empty())
+        return;
+    const Outcome outcome = classify(r);
+    for (Waiter& w : node.mapped()) {
+        Job& job = *w.job;
+        if (job.action) {
+            job.response = r;
+        } else {
+            const core::Notification& n = job.n;
+            const std::string& ch = w.channel->name;
+            core::TimelineEntry e{clock_.now(),
+                                  "delivery",
+                                  "sonae",
+                                  "",
+                                  {{"notification", n.id},
+                                   {"channel", ch},
+                                   {"status", r.status},
+                                   {"attempt", job.attempt},
+                                   {"redacted", w.redacted}}};
+            const bool delivered = outcome == Outcome::kDelivered;
+            if (delivered) {
+                e.text = "delivered " + n.kind + " to " + ch + (w.redacted ? " (redacted)" : "");
+            } else if (outcome == Outcome::kRetry && job.attempt < kMaxAttempts) {
+                job.retry = true;
+                job.retry_after_s = std::max(job.retry_after_s, retry_after_of(r));
+                e.text = "delivery to " + ch + " failed (" + failure(r) + "), will retry";
+            } else {
+                job.permanent.push_back(ch);
+                e.text = "delivery to " + ch + " failed permanently (" + failure(r) + ")";
+            }
+            if (w.records) {
+                records_.push_back({delivered ? w.marker : std::string{}, 30 * 24 * 3600, n.tenant,
+                                    n.incident_id, std::move(e)});
+            }
+        }
+        if (--job.pending == 0)
+            finished_.push_back(w.job);
+    }
+}
+
+void Dispatcher::poll(amqp::Connection& conn, int broker_fd, std::chrono::milliseconds budget,
+                      const amqp::Settle& settle) {
+    client_.wait(broker_fd, budget);
+    if (finished_.empty())
+        return;
+    try {
+        store_.record(records_);
+        records_.clear();
+    } catch (const redis::Error& e) {
+        // Outcomes are written before anything is acknowledged: try again on the next poll.
+        spdlog::warn("notifier: recording outcomes failed: {} (will retry)", e.what());
+        return;
+    }
+    while (!finished_.empty()) {
+        std::shared_ptr<Job> job = std::move(finished_.front());
+        finished_.pop_front();
+        if (!job->current)
+            continue;  // redelivered on the new connection; that copy publishes and acks
+        amqp::Verdict verdict = amqp::Verdict::kAck;
+        try {
+            finish(conn, *job);
+        } catch (const amqp::PublishError& e) {
+            // Back to the queue: channels delivered meanwhile are skipped by their markers.
+            spdlog::warn("notification {}: {} (requeued)", job->delivery.message_id, e.what());
+            verdict = amqp::Verdict::kRetry;
+        } catch (const redis::Error& e) {
+            spdlog::warn("delivery {}: {} (requeued)", job->delivery.message_id, e.what());
+            verdict = amqp::Verdict::kRetry;
+        }
+        settle(job->delivery.delivery_tag, verdict);
+        jobs_.erase(job->delivery.delivery_tag);
+    }
+}
+
+void Dispatcher::finish(amqp::Connection& conn, Job& job) {
+    if (job.action) {
+        const core::HttpAction& a = job.a;
+        const http::ClientResponse& r = job.response;
+        const Outcome outcome = classify(r);
+        if (outcome == Outcome::kRetry && job.attempt <= a.retries) {
+            store_.append_timeline(
+                a.tenant, a.incident_id,
+                {clock_.now(),
+                 "action",
+                 "sonae",
+                 "HTTP action " + a.step + " failed (" + failure(r) + "), will retry",
+                 {{"step", a.step}, {"status", r.status}, {"attempt", job.attempt}}});
+            publish_retry(conn, job, retry_after_of(r));
+            return;
+        }
+        publish_result(conn, a, outcome == Outcome::kDelivered, r.status,
+                       r.status != 0 ? r.body.substr(0, 200) : r.error);
+        return;
+    }
+    if (job.retry)
+        publish_retry(conn, job, job.retry_after_s);
+    if (!job.permanent.empty()) {
+        std::string names;
+        for (const auto& p : job.permanent)
+            names += (names.empty() ? "" : ",") + p;
+        spdlog::warn("notification {}: dead-lettered for {}", job.n.id, names);
+        dead_letter(conn, job, "failed permanently for " + names);
+    }
+}
+
+void Dispatcher::publish_retry(amqp::Connection& conn, const Job& job, std::int64_t retry_after_s) {
+    const amqp::Delivery& d = job.delivery;
+    amqp::Message m;
+    m.exchange = topology_.retry_exchange();
+    m.routing_key =
+        topology_.retry_key(d.routing_key, retry_delay(job.attempt, retry_after_s, rng_()));
+    m.message_id = d.message_id;
+    m.type = d.type;
+    m.body = d.body;
+    m.headers = d.headers;
+    m.headers["x-sonae-attempt"] = std::to_string(job.attempt);
+    conn.publish_confirmed({m}, std::chrono::seconds(10));
+}
+
+void Dispatcher::dead_letter(amqp::Connection& conn, const Job& job, const std::string& why) {
+    const amqp::Delivery& d = job.delivery;
+    amqp::Message m;
+    m.exchange = topology_.dead_letter_exchange();
+    m.routing_key = d.routing_key;
+    m.message_id = d.message_id;
+    m.type = d.type;
+    m.body = d.body;
+    m.headers = d.headers;
+    m.headers["x-sonae-reason"] = why;
+    conn.publish_confirmed({m}, std::chrono::seconds(10));
+}
+
+void Dispatcher::publish_result(amqp::Connection& conn, const core::HttpAction& a, bool ok,
+                                long status, const std::string& detail) {
+    const core::ActionResult result{
+        "ar:" + a.id, a.tenant, a.incident_id, a.step, ok, static_cast<int>(status), detail};
+    const core::OutboxEntry o = core::OutboxEntry::of(result);
+    conn.publish_confirmed(
+        {topology_.message(o.routing_key, o.message_id, o.type, o.body, a.tenant)},
+        std::chrono::seconds(10));
+    store_.mark(store_.keys().action_done(a.tenant, a.id), 7 * 24 * 3600);
+}
+
+void Dispatcher::on_disconnect() {
+    // Their deliveries come again on the next connection; calls still running are joined by
+    // the redelivered copies (inflight_), and outcomes are still recorded when they finish.
+    for (auto& [tag, job] : jobs_)
+        job->current = false;
+    jobs_.clear();
+}
+
+}  // namespace sonae::notifier

@@ -1,0 +1,203 @@
+// The notifier's dispatcher in-process against the real RabbitMQ and Redis of scripts/test, with
+// local receivers: a receiver that hangs for a minute holds only its own calls, while another
+// channel gets every message on time and the broker connection (2 s heartbeats) never drops;
+// failures are retried with backoff, Retry-After is honoured, and permanent ones dead-lettered.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include "../src/dispatcher.hpp"
+
+#include <atomic>
+#include <thread>
+
+#include <doctest/doctest.h>
+
+#include <sonae/amqp/consumer.hpp>
+#include <sonae/store/store.hpp>
+
+#include "testkit.hpp"
+
+using namespace sonae;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+config::Channel webhook(const std::string& name, const std::string& url,
+                        core::Duration timeout = 10 * core::kSecond) {
+    config::Channel c;
+    c.name = name;
+    c.type = "webhook";
+    c.url = url;
+    c.all = true;
+    c.timeout = timeout;
+    c.secret = "whsec_c29uYWUtZGV2LXdlYmhvb2stc2VjcmV0LTMyYnl0ZSE=";
+    return c;
+}
+
+core::Notification notification(int i) {
+    core::Notification n;
+    n.tenant = "default";
+    n.incident_id = "INC-20260401-" + std::to_string(1000 + i);
+    n.id = "default:" + n.incident_id + ":n1";
+    n.kind = "opened";
+    n.title = "incident " + std::to_string(i);
+    n.text = "text";
+    n.redacted_title = n.title;
+    n.redacted_text = n.text;
+    return n;
+}
+
+// A dispatcher consuming on its own thread, and a connection to publish notifications with.
+struct Bench {
+    test::TestEnv env = test::TestEnv::require();
+    std::string prefix = test::unique_name("n");
+    store::Keys keys{prefix};
+    amqp::Topology topology{prefix};
+    config::Config config;
+    redis::Connection redis{redis::Settings::parse(env.redis_url).value()};
+    store::IncidentStore store{redis, keys};  // the dispatcher's (its thread only)
+    redis::Connection reader_redis{redis::Settings::parse(env.redis_url).value()};
+    store::IncidentStore reader{reader_redis, keys};  // the test thread's
+    amqp::Connection publisher{amqp::Settings::parse(env.amqp_url).value()};
+    std::unique_ptr<notifier::Dispatcher> dispatcher;
+    std::unique_ptr<amqp::ConsumerLoop> loop;
+    std::atomic<bool> running{true};
+    std::thread thread;
+
+    explicit Bench(std::vector<config::Channel> channels) {
+        config.channels = std::move(channels);
+        topology.declare(publisher);
+        publisher.enable_confirms();
+        amqp::Settings settings = amqp::Settings::parse(env.amqp_url).value();
+        settings.heartbeat_s = 2;  // a consumer blocked for 4 s would lose its connection
+        dispatcher = std::make_unique<notifier::Dispatcher>(config, store, topology,
+                                                            clock::SystemClock::instance(), 42);
+        loop = std::make_unique<amqp::ConsumerLoop>(
+            amqp::ConsumerOptions{settings,
+                                  topology,
+                                  {core::wire::kNotifications, core::wire::kActions},
+                                  64,
+                                  "test-notifier"},
+            *dispatcher);
+        thread = std::thread([this] { loop->run(running); });
+    }
+    ~Bench() {
+        running = false;
+        thread.join();
+        topology.remove(publisher);
+    }
+
+    void publish(const core::Notification& n) {
+        const core::OutboxEntry o = core::OutboxEntry::of(n);
+        publisher.publish_confirmed(
+            {topology.message(o.routing_key, o.message_id, o.type, o.body, n.tenant)}, 5s);
+    }
+
+    std::vector<std::string> timeline_texts(const std::string& incident) {
+        std::vector<std::string> out;
+        for (const auto& e : reader.timeline("default", incident))
+            out.push_back(e["text"].get<std::string>());
+        return out;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a receiver hanging for a minute does not hold up another channel or the heartbeat") {
+    test::Receiver hanging;
+    test::Receiver healthy;
+    hanging.set_delay(60s);
+    Bench b(
+        {webhook("hanging", hanging.url(), 2 * core::kSecond), webhook("healthy", healthy.url())});
+    // One notification every 3 s for a minute, each to both channels; the healthy channel
+    // must have each within a second, whatever the hanging one does.
+    constexpr int kCount = 20;
+    std::vector<std::chrono::milliseconds> latency;
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < kCount; ++i) {
+        std::this_thread::sleep_until(start + i * 3s);
+        const auto sent = std::chrono::steady_clock::now();
+        b.publish(notification(i));
+        REQUIRE(
+            test::wait_until([&] { return healthy.requests().size() == std::size_t(i) + 1; }, 5s));
+        latency.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(
+            healthy.requests().back().at - sent));
+    }
+    for (const auto& l : latency)
+        CHECK(l < 1000ms);
+    MESSAGE("healthy channel: worst latency "
+            << std::max_element(latency.begin(), latency.end())->count() << " ms over "
+            << latency.size() << " messages, while the other hung");
+    // The hanging receiver was asked again and again (timeouts, then retries) ...
+    CHECK(hanging.requests().size() >= std::size_t(kCount));
+    // ... and the consumer kept its one connection: no reconnect, no redelivery, no duplicate.
+    CHECK(b.loop->connections() == 1);
+    CHECK(healthy.requests().size() == std::size_t(kCount));
+    const auto texts = b.timeline_texts(notification(0).incident_id);
+    CHECK(std::count(texts.begin(), texts.end(), "delivered opened to healthy") == 1);
+    CHECK(std::count_if(texts.begin(), texts.end(), [](const std::string& t) {
+              return t.rfind("delivery to hanging failed", 0) == 0;
+          }) >= 1);
+}
+
+TEST_CASE("failures are retried with backoff until delivered, once") {
+    test::Receiver flaky;
+    flaky.set_status(500);
+    Bench b({webhook("flaky", flaky.url())});
+    b.publish(notification(1));
+    REQUIRE(test::wait_until([&] { return flaky.requests().size() >= 3; }, 20s));
+    flaky.set_status(200);
+    REQUIRE(test::wait_until(
+        [&] {
+            const auto t = b.timeline_texts(notification(1).incident_id);
+            return std::count(t.begin(), t.end(), "delivered opened to flaky") == 1;
+        },
+        60s));
+    const auto requests = flaky.requests();
+    // Every attempt carries the same webhook-id: the receiver can de-duplicate.
+    for (const auto& r : requests)
+        CHECK(r.headers.at("webhook-id") == notification(1).id);
+    // Successive attempts are spaced by at least half their backoff (jittered, never zero).
+    for (std::size_t i = 1; i < requests.size(); ++i)
+        CHECK(requests[i].at - requests[i - 1].at >= 400ms);
+    // Delivered exactly once: a later redelivery is skipped by its marker.
+    b.publish(notification(1));
+    b.publish(notification(2));
+    REQUIRE(test::wait_until([&] { return flaky.requests().size() == requests.size() + 1; }, 10s));
+    CHECK(json::parse(flaky.requests().back().body)["id"] == notification(2).id);
+}
+
+TEST_CASE("Retry-After delays the next attempt") {
+    test::Receiver busy;
+    Bench b({webhook("busy", busy.url())});
+    busy.set_status(429);
+    busy.set_retry_after(3);
+    b.publish(notification(3));
+    REQUIRE(test::wait_until([&] { return busy.requests().size() >= 2; }, 20s));
+    const auto r = busy.requests();
+    CHECK(r[1].at - r[0].at >= 3s);
+}
+
+TEST_CASE("a permanent refusal is dead-lettered and recorded") {
+    test::Receiver gone;
+    gone.set_status(410);
+    Bench b({webhook("gone", gone.url())});
+    b.publish(notification(4));
+    REQUIRE(test::wait_until(
+        [&] {
+            for (const auto& t : b.timeline_texts(notification(4).incident_id)) {
+                if (t.rfind("delivery to gone failed permanently (HTTP 410)", 0) == 0)
+                    return true;
+            }
+            return false;
+        },
+        10s));
+    amqp::Connection reader(amqp::Settings::parse(b.env.amqp_url).value());
+    reader.consume(b.topology.dead_queue(core::wire::kNotifications));
+    std::optional<amqp::Frame> f;
+    REQUIRE(test::wait_until([&] { return (f = reader.next(100ms)).has_value(); }, 10s));
+    const auto* d = std::get_if<amqp::Delivery>(&*f);
+    REQUIRE(d != nullptr);
+    CHECK(d->message_id == notification(4).id);
+    CHECK(d->headers.at("x-sonae-reason") == "failed permanently for gone");
+    CHECK(gone.requests().size() == 1);
+}

@@ -1,0 +1,57 @@
+#include "worker.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "outgoing.hpp"
+
+namespace sonae::orchestrator {
+
+amqp::Verdict Worker::apply(const amqp::Delivery& d, Outgoing& outgoing) {
+    const nlohmann::json body = nlohmann::json::parse(d.body, nullptr, false);
+    if (d.routing_key == core::wire::kEvents) {
+        auto e = body.is_object() ? core::event_from_json(body)
+                                  : core::Result<core::Event>(core::Error{});
+        if (!e || e->id.empty()) {
+            spdlog::error("dead-lettering unreadable event {}", d.message_id);
+            return amqp::Verdict::kDeadLetter;
+        }
+        outgoing.add(processor_.on_event(*e, clock_.now()));
+        return amqp::Verdict::kAck;
+    }
+    const bool action_result =
+        body.is_object() && body.value("type", "") == core::wire::kTypeActionResult;
+    if (action_result) {
+        auto r = core::action_result_from_json(body);
+        if (!r) {
+            spdlog::error("dead-lettering {}: {}", d.message_id, r.error().message);
+            return amqp::Verdict::kDeadLetter;
+        }
+        outgoing.add(processor_.on_action_result(*r, clock_.now()));
+        return amqp::Verdict::kAck;
+    }
+    auto c = core::command_message_from_json(body);
+    if (!c) {
+        spdlog::error("dead-lettering {}: {}", d.message_id, c.error().message);
+        return amqp::Verdict::kDeadLetter;
+    }
+    outgoing.add(processor_.on_command(*c, clock_.now(), nullptr));
+    return amqp::Verdict::kAck;
+}
+
+std::vector<amqp::Verdict> Worker::handle(amqp::MessageSink& sink,
+                                          const std::vector<amqp::Delivery>& batch) {
+    std::vector<amqp::Verdict> verdicts;
+    Outgoing outgoing(topology_);
+    for (const auto& d : batch) {
+        try {
+            verdicts.push_back(apply(d, outgoing));
+        } catch (const std::exception& e) {
+            spdlog::error("delivery {} failed: {}", d.message_id, e.what());
+            verdicts.push_back(amqp::Verdict::kRetry);
+        }
+    }
+    outgoing.flush(sink, processor_);
+    return verdicts;
+}
+
+}  // namespace sonae::orchestrator

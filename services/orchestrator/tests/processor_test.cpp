@@ -1,0 +1,168 @@
+// The orchestrator's library in-process against a real Redis: events, commands, action results
+// and the worker's batches, each applied exactly once however often it arrives.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <thread>
+
+#include <doctest/doctest.h>
+
+#include "../src/outgoing.hpp"
+#include "../src/worker.hpp"
+#include "fixture.hpp"
+
+using namespace sonae;
+using namespace sonae::orchestrator;
+using namespace sonae::orchestrator::testing;
+using nlohmann::json;
+
+TEST_CASE("an event opens an incident once; its redelivery publishes nothing new") {
+    Fixture f;
+    const Applied first = f.processor.on_event(Fixture::event("e1"), f.clock.now());
+    CHECK(first.processed.processed_id == "evt:e1");
+    REQUIRE(first.outbox.size() == 1);
+    CHECK(first.outbox[0].routing_key == core::wire::kNotifications);
+    const std::string id = json::parse(first.outbox[0].body).at("incident");
+    CHECK(id == "INC-20260401-0001");
+    const core::Incident inc = f.incident(id);
+    CHECK(inc.steps.at("triage").status == core::StepStatus::kActive);
+    CHECK(inc.services.at(0).id == "juki");
+
+    // Redelivered before its outbox was published: the same outbox again, nothing re-applied.
+    const Applied again = f.processor.on_event(Fixture::event("e1"), f.clock.now());
+    REQUIRE(again.outbox.size() == 1);
+    CHECK(again.outbox[0].message_id == first.outbox[0].message_id);
+    CHECK(f.incident(id).event_count == 1);
+    // Once published, a redelivery has nothing left to publish.
+    f.processor.published({first.processed});
+    CHECK(f.processor.on_event(Fixture::event("e1"), f.clock.now()).outbox.empty());
+    // Another alert with the same dedup key joins the incident.
+    f.processor.on_event(Fixture::event("e2"), f.clock.now());
+    CHECK(f.incident(id).event_count == 2);
+    CHECK(f.incident(id).alerts.at("k1").count == 2);
+}
+
+TEST_CASE("commands: applied once, answered, refused by role, and recorded with the actor") {
+    Fixture f;
+    const std::string id = "INC-20260401-0001";
+    f.processor.on_event(Fixture::event("e1"), f.clock.now());
+    f.clock.advance(5 * core::kMinute);
+
+    core::CommandReply reply;
+    f.processor.on_command(f.command("c1", id, "ack", core::Permission::kResponder), f.clock.now(),
+                           &reply);
+    CHECK(reply.ok);
+    CHECK(reply.id == "c1");
+    CHECK(f.incident(id).status == core::IncidentStatus::kAcknowledged);
+    CHECK(f.incident(id).acked_at == f.clock.now());
+    auto stored = f.processor.store().command_result("default", "c1");
+    REQUIRE(stored);
+    CHECK(stored->ok);
+
+    // The same command again (a redelivery): answered, not applied twice.
+    f.processor.on_command(f.command("c1", id, "ack", core::Permission::kResponder), f.clock.now(),
+                           &reply);
+    CHECK(reply.ok);
+    CHECK(reply.message == "already applied");
+
+    // A viewer may not resolve; the answer says why and nothing changes.
+    f.processor.on_command(f.command("c2", id, "resolve done", core::Permission::kViewer),
+                           f.clock.now(), &reply);
+    CHECK_FALSE(reply.ok);
+    CHECK(reply.message.find("commander") != std::string::npos);
+    CHECK(f.incident(id).open());
+    // A command that does not parse is answered with the usage.
+    f.processor.on_command(f.command("c3", id, "frobnicate"), f.clock.now(), &reply);
+    CHECK_FALSE(reply.ok);
+    CHECK_FALSE(reply.message.empty());
+    // An unknown incident.
+    f.processor.on_command(f.command("c4", "INC-19990101-0001", "ack"), f.clock.now(), &reply);
+    CHECK_FALSE(reply.ok);
+    CHECK(reply.message.find("unknown incident") != std::string::npos);
+
+    // `done` records the actor in the timeline.
+    f.processor.on_command(f.command("c5", id, "done triage checked"), f.clock.now(), &reply);
+    CHECK(reply.ok);
+    bool found = false;
+    for (const auto& e : f.processor.store().timeline("default", id))
+        found = found || (e["actor"] == "tester" && e["data"].value("step", "") == "triage");
+    CHECK(found);
+}
+
+TEST_CASE("an HTTP step finishes with its action result, once") {
+    Fixture f;
+    const std::string id = "INC-20260401-0001";
+    f.processor.on_event(Fixture::event("e1"), f.clock.now());
+    const Applied done =
+        f.processor.on_command(f.command("c1", id, "done triage"), f.clock.now(), nullptr);
+    // The http step started: its action is in the outbox.
+    bool action = false;
+    for (const auto& o : done.outbox)
+        action = action || o.routing_key == core::wire::kActions;
+    CHECK(action);
+    CHECK(f.incident(id).steps.at("block").status == core::StepStatus::kActive);
+    const core::ActionResult result{
+        "ar:default:" + id + ":http:block", "default", id, "block", true, 204, ""};
+    f.processor.on_action_result(result, f.clock.now());
+    CHECK(f.incident(id).steps.at("block").status == core::StepStatus::kDone);
+    CHECK(f.incident(id).steps.at("restore").status == core::StepStatus::kActive);
+    const auto timeline = f.processor.store().timeline("default", id).size();
+    f.processor.on_action_result(result, f.clock.now());  // redelivered
+    CHECK(f.processor.store().timeline("default", id).size() == timeline);
+}
+
+TEST_CASE("the worker dead-letters poison, applies the rest, publishes once per batch") {
+    Fixture f;
+    Worker worker(f.processor, f.clock, f.topology);
+    auto delivery = [](const std::string& rk, const std::string& body) {
+        amqp::Delivery d;
+        d.routing_key = rk;
+        d.body = body;
+        d.message_id = "m";
+        return d;
+    };
+    const std::vector<amqp::Delivery> batch{
+        delivery(core::wire::kEvents, core::to_json(Fixture::event("e1")).dump()),
+        delivery(core::wire::kEvents, "{not json"),
+        delivery(core::wire::kCommands, R"({"id":"c1"})"),
+        delivery(core::wire::kCommands,
+                 core::to_json(f.command("c2", "INC-20260401-0001", "ack")).dump())};
+    const auto verdicts = worker.handle(f.sink, batch);
+    CHECK(verdicts == std::vector<amqp::Verdict>{amqp::Verdict::kAck, amqp::Verdict::kDeadLetter,
+                                                 amqp::Verdict::kDeadLetter, amqp::Verdict::kAck});
+    const auto published = f.sink.take();
+    CHECK(Fixture::kinds(published) == std::vector<std::string>{"opened"});
+    CHECK(published.at(0).headers.at("tenant") == "default");
+    CHECK(published.at(0).exchange == f.topology.exchange());
+    CHECK(f.incident("INC-20260401-0001").status == core::IncidentStatus::kAcknowledged);
+    // Published, so their outboxes are gone.
+    CHECK(f.processor.store().outbox("default", "evt:e1").empty());
+
+    // The broker refuses the batch: the outbox stays for a redelivery (or the sweeper).
+    f.sink.fail_next(1);
+    const std::vector<amqp::Delivery> second{
+        delivery(core::wire::kEvents, core::to_json(Fixture::event("e3", "k3")).dump())};
+    CHECK_THROWS_AS(worker.handle(f.sink, second), amqp::PublishError);
+    CHECK(f.processor.store().outbox("default", "evt:e3").size() == 1);
+    CHECK(worker.handle(f.sink, second) == std::vector<amqp::Verdict>{amqp::Verdict::kAck});
+    CHECK(Fixture::kinds(f.sink.take()) == std::vector<std::string>{"opened"});
+    CHECK(f.processor.store().outbox("default", "evt:e3").empty());
+}
+
+TEST_CASE("two processors racing on one alert open one incident") {
+    Fixture f;
+    redis::Connection other_redis(redis::Settings::parse(f.env.redis_url).value());
+    Processor other(f.libraries, other_redis, f.keys);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 2; ++t) {
+        threads.emplace_back([&, t] {
+            Processor& p = t == 0 ? f.processor : other;
+            for (int i = 0; i < 20; ++i)
+                p.on_event(Fixture::event("e" + std::to_string(t) + "-" + std::to_string(i)),
+                           f.clock.now());
+        });
+    }
+    for (auto& th : threads)
+        th.join();
+    const auto open = f.redis.command({"SMEMBERS", f.keys.open("default")}).elements();
+    REQUIRE(open.size() == 1);
+    CHECK(f.incident(open[0].str()).event_count == 40);
+}

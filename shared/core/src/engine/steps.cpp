@@ -1,0 +1,292 @@
+// The step graph (PRODUCT §6): conditions, activation of ready steps, completion, settling after
+// every input, opening an incident, events joining it, acknowledgement and resolution.
+#include <algorithm>
+
+#include "run.hpp"
+
+namespace sonae::core::detail {
+
+bool Run::holds(const std::optional<Condition>& c) {
+    if (!c)
+        return true;
+    ConditionSubject subject{[this](const std::string& f) { return incident_field(inc(), f); },
+                             [this](const std::string& step) -> std::optional<std::string> {
+                                 auto it = inc().steps.find(step);
+                                 if (it == inc().steps.end() || it->second.decision.empty())
+                                     return std::nullopt;
+                                 return it->second.decision;
+                             }};
+    return evaluate(*c, subject);
+}
+
+bool Run::deps_finished(const Step& s) {
+    for (const auto& d : s.after) {
+        auto it = inc().steps.find(d);
+        if (it == inc().steps.end() || !it->second.finished())
+            return false;
+    }
+    return true;
+}
+
+void Run::activate_ready() {
+    bool progress = true;
+    while (progress && inc().open()) {
+        progress = false;
+        for (const auto& s : pb_.steps) {
+            StepState& st = inc().steps[s.id];
+            if (st.status != StepStatus::kPending || !deps_finished(s))
+                continue;
+            progress = true;
+            if (!holds(s.when)) {
+                st.status = StepStatus::kSkipped;
+                st.finished_at = now_;
+                st.note = "condition not met";
+                timeline("step", "skipped " + s.id + " (condition not met)",
+                         {{"step", s.id}, {"before", "pending"}, {"after", "skipped"}});
+                continue;
+            }
+            activate(s, st);
+        }
+    }
+}
+
+void Run::activate(const Step& s, StepState& st) {
+    st.status = StepStatus::kActive;
+    st.activated_at = now_;
+    if (s.due) {
+        st.due_at = (s.due_from_start ? inc().opened_at : now_) + *s.due;
+        schedule(TimerId::due(s.id), st.due_at);
+    }
+    json data = {
+        {"step", s.id}, {"type", to_string(s.type)}, {"before", "pending"}, {"after", "active"}};
+    if (!s.owner.empty())
+        data["owner"] = s.owner;
+    if (st.due_at)
+        data["due"] = format_timestamp(st.due_at);
+    timeline("step", "started " + s.id + ": " + s.title, data);
+    switch (s.type) {
+        case StepType::kNotify: {
+            const json extra = {{"step", {{"id", s.id}, {"title", s.title}}}};
+            notify("step", s.notify, msg("step.title"),
+                   s.message.empty() ? msg("step.text") : s.message, extra);
+            finish_step(s, StepStatus::kDone, "sent", "sonae");
+            break;
+        }
+        case StepType::kWait:
+            schedule(TimerId::wait(s.id), now_ + s.wait);
+            break;
+        case StepType::kHttp: {
+            const json v = view(false, {{"step", {{"id", s.id}, {"title", s.title}}}});
+            HttpAction a;
+            a.id = inc().tenant + ":" + inc().id + ":http:" + s.id;
+            a.tenant = inc().tenant;
+            a.incident_id = inc().id;
+            a.step = s.id;
+            a.method = s.http.method;
+            const TemplateView tv(v);
+            a.url = engine_.templates().render(s.http.url, tv);
+            for (const auto& [k, h] : s.http.headers)
+                a.headers[k] = engine_.templates().render(h, tv);
+            a.body = engine_.templates().render(s.http.body, tv);
+            a.timeout = s.http.timeout;
+            a.retries = s.http.retries;
+            a.exercise = inc().exercise;
+            tr_.actions.push_back(std::move(a));
+            break;
+        }
+        case StepType::kTask:
+        case StepType::kDecision:
+            break;
+    }
+}
+
+void Run::finish_step(const Step& s, StepStatus to, const std::string& note,
+                      const std::string& actor) {
+    StepState& st = inc().steps[s.id];
+    const StepStatus from = st.status;
+    st.status = to;
+    st.finished_at = now_;
+    if (!note.empty())
+        st.note = note;
+    cancel(TimerId::due(s.id));
+    cancel(TimerId::wait(s.id));
+    json data = {{"step", s.id}, {"before", to_string(from)}, {"after", to_string(to)}};
+    if (!note.empty())
+        data["note"] = note;
+    if (!st.decision.empty())
+        data["decision"] = st.decision;
+    timeline("step", std::string(to_string(to)) + " " + s.id + (note.empty() ? "" : ": " + note),
+             data, actor);
+}
+
+void Run::resolve(const std::string& actor, const std::string& resolution) {
+    Incident& i = inc();
+    if (!i.open())
+        return;
+    for (auto& svc : i.services) {
+        if (svc.recovered_at == 0)
+            recover(svc);
+    }
+    i.status = IncidentStatus::kResolved;
+    i.resolved_at = now_;
+    i.resolved_by = actor;
+    i.resolution = resolution;
+    std::vector<TimerId> pending;
+    for (const auto& [id, due] : i.timers)
+        pending.push_back(id);
+    for (const auto& id : pending)
+        cancel(id);
+    timeline("resolved", "resolved: " + resolution, {{"resolution", resolution}}, actor);
+    notify("resolved", open_target(), msg("resolved.title"), msg("resolved.text"),
+           {{"resolution", resolution}});
+}
+
+void Run::settle() {
+    activate_ready();
+    update_services();
+    if (inc().open()) {
+        bool all_done = !pb_.steps.empty();
+        for (const auto& s : pb_.steps) {
+            all_done = all_done && inc().steps[s.id].finished();
+        }
+        if (all_done) {
+            resolve("sonae", "all playbook steps completed");
+            return;
+        }
+        if (pb_.auto_resolve && !inc().alerts.empty()) {
+            bool all_resolved = true;
+            for (const auto& [k, a] : inc().alerts)
+                all_resolved = all_resolved && a.resolved;
+            if (all_resolved) {
+                resolve("sonae", "all alerts resolved by their sources (auto_resolve)");
+                return;
+            }
+        }
+        predict();
+    }
+}
+
+void Run::on_event(const Event& e) {
+    Incident& i = inc();
+    ++i.event_count;
+    const std::string key = e.dedup_key.empty() ? e.id : e.dedup_key;
+    AlertState& a = i.alerts[key];
+    const std::string actor = "source:" + e.source;
+    if (a.count == 0)
+        a.first_seen = now_;
+    a.source = e.source;
+    a.last_seen = now_;
+    switch (e.action) {
+        case Action::kTrigger:
+            ++a.count;
+            a.resolved = false;
+            timeline("event", e.title + " (count " + std::to_string(a.count) + ")",
+                     {{"event", e.id},
+                      {"dedup_key", key},
+                      {"count", a.count},
+                      {"severity", to_string(e.severity)}},
+                     actor);
+            break;
+        case Action::kResolve:
+            a.resolved = true;
+            timeline("event", "alert resolved by source: " + key,
+                     {{"event", e.id}, {"dedup_key", key}}, actor);
+            break;
+        case Action::kAcknowledge:
+            timeline("event", "alert acknowledged by source: " + key,
+                     {{"event", e.id}, {"dedup_key", key}}, actor);
+            acknowledge(actor);
+            break;
+    }
+    for (const auto& asset : e.assets) {
+        if (std::find(i.assets.begin(), i.assets.end(), asset) == i.assets.end() &&
+            i.assets.size() < 64) {
+            i.assets.push_back(asset);
+        }
+    }
+    if (e.classification && (!i.classification || *i.classification < *e.classification)) {
+        i.classification = e.classification;
+    }
+    add_services(catalog_.impacted_services(e.assets),
+                 pb_.rto_start == RtoStart::kDetection || i.acked_at != 0);
+    if (e.action == Action::kTrigger && e.severity > i.severity)
+        change_severity(e.severity, actor);
+}
+
+void Run::acknowledge(const std::string& actor) {
+    Incident& i = inc();
+    if (i.status != IncidentStatus::kTriggered)
+        return;
+    i.status = IncidentStatus::kAcknowledged;
+    i.acked_at = now_;
+    i.acked_by = actor;
+    timeline("ack", "acknowledged by " + actor,
+             {{"before", "triggered"}, {"after", "acknowledged"}}, actor);
+    if (pb_.rto_start == RtoStart::kDeclaration) {
+        for (auto& s : i.services)
+            start_clock(s.id);
+    }
+}
+
+void Run::on_action_result(const ActionResultInput& r) {
+    const Step* s = pb_.step(r.step);
+    if (s == nullptr || s->type != StepType::kHttp)
+        return;
+    StepState& st = inc().steps[r.step];
+    if (st.status != StepStatus::kActive)
+        return;  // duplicate result
+    const std::string note = (r.ok ? "HTTP " : "failed: HTTP ") + std::to_string(r.status) +
+                             (r.detail.empty() ? "" : " " + r.detail.substr(0, 200));
+    finish_step(*s, r.ok ? StepStatus::kDone : StepStatus::kFailed, note, "sonae");
+}
+
+void Run::open(const Event& e, const std::string& id) {
+    Incident& i = inc();
+    i.tenant = e.tenant;
+    i.id = id;
+    i.playbook_id = pb_.id;
+    i.playbook_version = pb_.version;
+    i.title = e.title;
+    i.category = e.category;
+    i.severity = e.severity;
+    i.classification = e.classification;
+    if (pb_.classification && (!i.classification || *i.classification < *pb_.classification)) {
+        i.classification = pb_.classification;
+    }
+    i.exercise = e.exercise;
+    i.opened_at = now_;
+    i.labels = e.labels;
+    for (const auto& s : pb_.steps)
+        i.steps[s.id] = StepState{};
+    timeline("opened", "opened from " + e.source + " with playbook " + pb_.id,
+             {{"playbook", pb_.id}, {"version", pb_.version}, {"event", e.id}},
+             "source:" + e.source);
+    std::vector<std::string> services = catalog_.impacted_services(e.assets);
+    add_unique(services, pb_.services);
+    const bool start = pb_.rto_start == RtoStart::kDetection;
+    Event first = e;
+    first.assets.clear();
+    on_event(first);  // counts the alert; assets/services below keep a stable order
+    for (const auto& asset : e.assets) {
+        if (i.assets.size() < 64)
+            i.assets.push_back(asset);
+    }
+    add_services(services, start);
+    for (const auto& esc : pb_.escalation) {
+        if (esc.trigger == EscalationTrigger::kAfter) {
+            schedule(TimerId::escalation(esc.id), now_ + esc.after);
+        } else if (esc.trigger == EscalationTrigger::kAtTime) {
+            const Duration offset = Duration{catalog_.utc_offset_minutes} * kMinute;
+            const TimePoint local = now_ + offset;
+            TimePoint at =
+                (local - (local % kDay + kDay) % kDay) + esc.minute_of_day * kMinute - offset;
+            if (at <= now_)
+                at += kDay;
+            schedule(TimerId::escalation(esc.id), at);
+        }
+    }
+    notify("opened", open_target(), msg("opened.title"), msg("opened.text"));
+    fire_severity_rules();
+}
+
+}  // namespace sonae::core::detail
