@@ -16,6 +16,9 @@ using nlohmann::json;
 namespace {
 
 const std::string kSecret = "whsec_c29uYWUtZGV2LXdlYmhvb2stc2VjcmV0LTMyYnl0ZSE=";
+// Another alert: its notification is the positive signal that earlier ones were all delivered.
+const std::string kLaterEvent =
+    R"({"title":"later alert","severity":"low","category":"other","dedup_key":"later"})";
 
 std::string write_config(const std::string& receiver_url) {
     const std::string dir = make_temp_dir("config");
@@ -96,12 +99,15 @@ TEST_CASE("a generic event opens an incident and exactly one signed notification
               .command({"EXISTS", stack.prefix() + ":default:done:evt:" + event_id})
               .integer() == 1);
 
-    // Exactly one notification, signed per Standard Webhooks, arrives at the receiver.
+    // Exactly one notification, signed per Standard Webhooks, arrives at the receiver: a later
+    // alert's notification arrives after it, and nothing else does.
     REQUIRE(wait_until([&] { return !receiver.requests().empty(); }, std::chrono::seconds(20)));
-    std::this_thread::sleep_for(
-        std::chrono::milliseconds(1500));  // room for a duplicate to show up
+    REQUIRE(http_post(stack.url("/v1/events/generic"), kLaterEvent, bearer()).status == 202);
+    REQUIRE(wait_until([&] { return receiver.requests().size() >= 2; }, std::chrono::seconds(20)));
     const auto got = receiver.requests();
-    REQUIRE(got.size() == 1);
+    REQUIRE(got.size() == 2);
+    CHECK(json::parse(got[1].body)["title"].get<std::string>().find("later alert") !=
+          std::string::npos);
     const Received& r = got[0];
     CHECK(r.headers.at("webhook-id") == "default:" + incident_id + ":n1");
     const std::int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
@@ -171,9 +177,13 @@ TEST_CASE("a malformed body gets 400 naming the field and nothing is published")
         CHECK(res.status == 404);
         CHECK(res.json()["error"]["code"] == "unknown_source");
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    // Nothing of the above reached the broker (answers wait for confirms, so this is exact) ...
     CHECK(metric(http_get(stack.url("/metrics")).body, "sonae_amqp_published_total") ==
           published_before);
-    CHECK(stack.redis().command({"EXISTS", stack.prefix() + ":default:incidents"}).integer() == 0);
-    CHECK(receiver.requests().empty());
+    // ... and a good alert afterwards is the only incident and the only notification.
+    REQUIRE(http_post(stack.url("/v1/events/generic"), kLaterEvent, bearer()).status == 202);
+    REQUIRE(wait_until([&] { return receiver.requests().size() == 1; }, std::chrono::seconds(20)));
+    CHECK(json::parse(receiver.requests()[0].body)["title"].get<std::string>().find(
+              "later alert") != std::string::npos);
+    CHECK(stack.redis().command({"ZCARD", stack.prefix() + ":default:incidents"}).integer() == 1);
 }

@@ -233,11 +233,14 @@ void ConfirmingPublisher::run() {
                         submitted_.pop_front();
                     }
                 }
+                // All of them become active before any is published: if the connection fails
+                // halfway, the rest are republished after the reconnect, never forgotten.
                 for (auto& batch : take) {
                     batch->outstanding = batch->messages.size();
                     active_.push_back(batch);
-                    publish_batch(batch);
                 }
+                for (auto& batch : take)
+                    publish_batch(batch);
             }
             if (conn_) {
                 if (!conn_->has_buffered_frames()) {
