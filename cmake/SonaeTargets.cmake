@@ -12,9 +12,11 @@ function(sonae_library name)
   endif()
 endfunction()
 
-# sonae_test(NAME LABEL SOURCES... DEPS...) -> doctest binary registered in ctest with a label.
+# sonae_test(NAME LABEL SOURCES... DEPS... [LABELS extra...] [TIMEOUT s]) -> a doctest binary
+# whose every test case is a CTest test of its own ("NAME: case"), labelled LABEL (unit,
+# component, integration, fault) plus LABELS (e.g. concurrency: also run under TSan).
 function(sonae_test name label)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
   if(NOT SONAE_BUILD_TESTS)
     return()
   endif()
@@ -22,9 +24,19 @@ function(sonae_test name label)
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} doctest::doctest sonae_options sonae_warnings)
   target_compile_definitions(${name} PRIVATE
     SONAE_SOURCE_DIR="${PROJECT_SOURCE_DIR}" SONAE_BINARY_DIR="${PROJECT_BINARY_DIR}")
-  add_test(NAME ${name} COMMAND ${name})
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
-  set_tests_properties(${name} PROPERTIES LABELS ${label} TIMEOUT ${ARG_TIMEOUT})
+  set(labels ${label} ${ARG_LABELS})
+  list(JOIN labels "," labels)
+  set(ctest_file ${CMAKE_CURRENT_BINARY_DIR}/${name}_cases.cmake)
+  add_custom_command(TARGET ${name} POST_BUILD
+    COMMAND ${CMAKE_COMMAND} -D TEST_EXECUTABLE=$<TARGET_FILE:${name}> -D TEST_NAME=${name}
+            "-D TEST_LABELS=${labels}" -D TEST_TIMEOUT=${ARG_TIMEOUT} -D CTEST_FILE=${ctest_file}
+            -P ${PROJECT_SOURCE_DIR}/cmake/DoctestCases.cmake
+    VERBATIM)
+  # Binaries not built in this tree (the TSan tree builds a few) simply register nothing.
+  set(include_file ${CMAKE_CURRENT_BINARY_DIR}/${name}_include.cmake)
+  file(WRITE ${include_file} "if(EXISTS \"${ctest_file}\")\n  include(\"${ctest_file}\")\nendif()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${include_file})
 endfunction()

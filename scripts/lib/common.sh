@@ -52,7 +52,7 @@ sonae_build() {
   if [ ! -f "$dir/CMakeCache.txt" ]; then
     cmake -S "$SONAE_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE="$type" "${args[@]}" >/dev/null
   else
-    cmake "$dir" "${args[@]}" >/dev/null
+    cmake "$dir" -DCMAKE_BUILD_TYPE="$type" "${args[@]}" >/dev/null
   fi
   if [ ${#targets[@]} -gt 0 ]; then
     cmake --build "$dir" -j "$(nproc)" --target "${targets[@]}"

@@ -285,7 +285,7 @@ TEST_CASE("every format's fixture reaches the orchestrator as the documented can
     }
 }
 
-TEST_CASE("bad input: 400 naming the field, nothing published; 404, 413, 415") {
+TEST_CASE("bad input: 400 naming the field, nothing published, 404, 413, 415") {
     Fixture& f = shared();
     const double before = f.published();
     struct Bad {

@@ -84,7 +84,7 @@ TEST_CASE("content above a channel's clearance is redacted") {
     CHECK_FALSE(needs_redaction(n, channel("c", "slack")));
 }
 
-TEST_CASE("payload per platform; webhooks signed per Standard Webhooks with a stable id") {
+TEST_CASE("payload per platform, webhooks signed per Standard Webhooks with a stable id") {
     auto n = notification();
     n.classification = core::Classification::k2;
     const auto slack = nlohmann::json::parse(render(n, channel("s", "slack"), 1).body);

@@ -5,6 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sonae/core/playbook.hpp>
+
 namespace sonae::notifier {
 namespace {
 
@@ -131,7 +133,10 @@ amqp::Verdict Dispatcher::start_action(amqp::Connection& conn, const amqp::Deliv
     }
     // Playbooks name credentials as ${env:NAME} / ${file:PATH}; they are resolved only here, at
     // the moment of the call, so they never sit in incident state, the broker or logs.
-    http::ClientRequest request{a->method, "", {}, a->body, std::chrono::milliseconds(a->timeout)};
+    // Bounded here too: an action's timeout comes off the broker, not from a checked playbook.
+    const core::Duration timeout =
+        std::clamp(a->timeout, core::kMinRequestTimeout, core::kMaxRequestTimeout);
+    http::ClientRequest request{a->method, "", {}, a->body, std::chrono::milliseconds(timeout)};
     for (const auto& [k, v] : a->headers) {
         auto expanded = config::expand_references(v);
         if (!expanded) {

@@ -14,7 +14,7 @@ using namespace sonae::orchestrator;
 using namespace sonae::orchestrator::testing;
 using nlohmann::json;
 
-TEST_CASE("an event opens an incident once; its redelivery publishes nothing new") {
+TEST_CASE("an event opens an incident once, its redelivery publishes nothing new") {
     Fixture f;
     const Applied first = f.processor.on_event(Fixture::event("e1"), f.clock.now());
     CHECK(first.processed.processed_id == "evt:e1");

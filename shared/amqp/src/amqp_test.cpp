@@ -130,7 +130,7 @@ TEST_CASE("publish with confirms, consume with manual ack") {
 }
 
 TEST_CASE(
-    "ConsumerLoop batches: what has arrived is one batch, acked at once; a retry comes back") {
+    "ConsumerLoop batches: what has arrived is one batch, acked at once, a retry comes back") {
     const ScopedTopology scoped{unique("amqptest")};
     const Topology& t = scoped.t;
     {
@@ -215,7 +215,7 @@ TEST_CASE("publishing to an exchange that does not exist closes the channel: Con
 }
 
 TEST_CASE(
-    "ConfirmingPublisher: answers each batch once; unroutable fails; no broker fails at once") {
+    "ConfirmingPublisher: answers each batch once, unroutable fails, no broker fails at once") {
     const ScopedTopology scoped{unique("amqptest")};
     const Topology& t = scoped.t;
     ConfirmingPublisher::Options o;

@@ -2,6 +2,7 @@
 #include <sstream>
 
 #include <sonae/config/config.hpp>
+#include <sonae/core/playbook.hpp>
 #include <sonae/core/schema.hpp>
 #include <sonae/core/yaml.hpp>
 #include <sonae/crypto/crypto.hpp>
@@ -209,8 +210,9 @@ core::Result<core::Ok> load_channels(const FileDoc& f, Config& out) {
             ch.to = it->get<std::vector<std::string>>();
         if (auto t = str(c, "timeout"); !t.empty()) {
             auto d = core::parse_duration(t);
-            if (!d)
-                return f.error(ptr + "/timeout", "invalid duration '" + t + "'");
+            if (!d || *d < core::kMinRequestTimeout || *d > core::kMaxRequestTimeout)
+                return f.error(ptr + "/timeout",
+                               "timeout must be from 100ms to 60s, got '" + t + "'");
             ch.timeout = *d;
         }
         if (ch.type == "webhook" && !ch.secret.empty() &&

@@ -111,6 +111,26 @@ TEST_CASE("a wrong file is refused with file, line and reason") {
     CHECK(dup.error().message.find("duplicate source name") != std::string::npos);
 
     CHECK_FALSE(config::load("/nonexistent/dir", kSchemas));
+
+    // A delivery call is bounded: a hanging receiver is given up on within a minute.
+    for (const char* t : {"2m", "90s", "61s", "50ms", "0s"}) {
+        CAPTURE(t);
+        auto slow = config::load(
+            dir_with({{"channels.yaml", std::string("channels:\n  - name: c\n    type: "
+                                                    "webhook\n    url: http://x\n    timeout: ") +
+                                            t + "\n"}}),
+            kSchemas);
+        REQUIRE_FALSE(slow);
+        CHECK(slow.error().message.find("channels.yaml:5:") != std::string::npos);
+    }
+    for (const char* t : {"60s", "1m", "250ms", "5s"}) {
+        CAPTURE(t);
+        CHECK(config::load(dir_with({{"channels.yaml",
+                                      std::string("channels:\n  - name: c\n    type: webhook\n    "
+                                                  "url: http://x\n    timeout: ") +
+                                          t + "\n"}}),
+                           kSchemas));
+    }
 }
 
 TEST_CASE("the environment is read in one place and bad values name their variable") {

@@ -199,6 +199,21 @@ TEST_CASE("the loader refuses schema errors with file and line") {
     auto pb2 = parse_playbook(*dup, "dup.yaml", schemas().playbook());
     REQUIRE_FALSE(pb2);
     CHECK(pb2.error().message.rfind("dup.yaml:5: duplicate step id", 0) == 0);
+    // An HTTP action's timeout is bounded (100 ms to 60 s).
+    for (const char* t : {"2m", "61s", "50ms"}) {
+        CAPTURE(t);
+        auto slow = parse_yaml(std::string("id: x\ntitle: x\nsteps:\n  - id: a\n    type: http\n"
+                                           "    http: {url: \"http://x\", timeout: ") +
+                               t + "}\n");
+        REQUIRE(slow);
+        auto r = parse_playbook(*slow, "slow.yaml", schemas().playbook());
+        REQUIRE_FALSE(r);
+        CHECK(r.error().message.rfind("slow.yaml:6: ", 0) == 0);
+    }
+    auto ok = parse_yaml(
+        "id: x\ntitle: x\nsteps:\n  - id: a\n    type: http\n    http: {url: \"http://x\", "
+        "timeout: 60s}\n");
+    CHECK(parse_playbook(*ok, "ok.yaml", schemas().playbook()));
 }
 
 TEST_CASE("catalog: impacted services from hosts, CIDRs and system names") {

@@ -125,6 +125,8 @@ class Parser {
                 auto d = duration(h, "timeout", hp);
                 if (!d)
                     return d.error();
+                if (*d < kMinRequestTimeout || *d > kMaxRequestTimeout)
+                    return fail(hp + "/timeout", "timeout must be from 100ms to 60s");
                 st.http.timeout = *d;
             }
             st.http.retries = h.value("retries", 3);

@@ -63,7 +63,7 @@ TEST_CASE("cloudevents: binary mode reads the ce-* headers and the body as data"
     CHECK(e.raw["data"] == data);
 }
 
-TEST_CASE("cloudevents: data fields override attributes; attributes fill the gaps") {
+TEST_CASE("cloudevents: data fields override attributes, attributes fill the gaps") {
     auto body = json::parse(R"({"specversion":"1.0","id":"1","source":"s","type":"com.example.ddos",
         "subject":"portal","data":{"dedup_key":"k1","action":"resolve","severity":"warning",
         "occurred_at":"2026-04-01T00:00:00Z","exercise":true,"classification":"3a",

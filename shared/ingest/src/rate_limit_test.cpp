@@ -39,7 +39,7 @@ TEST_CASE("rate limiter: slow rates give longer Retry-After, clocks stepping bac
     CHECK_FALSE(limiter.try_acquire(10'000, nullptr));  // retry_after is optional
 }
 
-TEST_CASE("rate limiter: zero rate disables limiting; bursts below one count as one") {
+TEST_CASE("rate limiter: zero rate disables limiting, bursts below one count as one") {
     RateLimiter off(0, 0);
     for (int i = 0; i < 1000; ++i) {
         CHECK(off.try_acquire(0, nullptr));

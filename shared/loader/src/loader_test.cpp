@@ -79,7 +79,7 @@ TEST_CASE("a playbook directory skips catalog.yaml and messages.yaml and reports
     CHECK(bad.error().message.find("c.yaml:") != std::string::npos);
 }
 
-TEST_CASE("messages.yaml overrides texts; unknown keys and broken templates are refused") {
+TEST_CASE("messages.yaml overrides texts, unknown keys and broken templates are refused") {
     TempDir d;
     d.write("p.yaml", kPlaybook);
     d.write("messages.yaml",
@@ -111,7 +111,7 @@ TEST_CASE("messages.yaml overrides texts; unknown keys and broken templates are 
     CHECK(broken.error().message.find("messages.yaml:2: invalid template") != std::string::npos);
 }
 
-TEST_CASE("tenants/<name>/ are libraries of their own; a catalog override replaces the default's") {
+TEST_CASE("tenants/<name>/ are libraries of their own, a catalog override replaces the default's") {
     TempDir d;
     d.write("p.yaml", kPlaybook);
     d.write("tenants/town-b/q.yaml", std::string(kPlaybook).replace(4, 1, "q"));

@@ -75,7 +75,7 @@ TEST_CASE("scripts run by SHA and are loaded again after SCRIPT FLUSH") {
     CHECK_THROWS_WITH_AS(c.eval(failing, {}, {}), "NOPE refused", ReplyError);
 }
 
-TEST_CASE("a command past its deadline is a TimeoutError; the next call reconnects") {
+TEST_CASE("a command past its deadline is a TimeoutError, the next call reconnects") {
     Settings s = server();
     s.command_timeout = std::chrono::milliseconds(200);
     Connection c(s);

@@ -26,6 +26,11 @@ struct NotifyTarget {
 enum class StepType { kTask, kDecision, kNotify, kHttp, kWait };
 std::string_view to_string(StepType t);
 
+// Bounds of one outbound HTTP call (a playbook's action, a channel's delivery): long enough for a
+// slow API, short enough that a hanging receiver is given up on well before anyone notices.
+constexpr Duration kMinRequestTimeout = 100;
+constexpr Duration kMaxRequestTimeout = 60 * kSecond;
+
 struct HttpSpec {
     std::string method = "POST";
     std::string url;  // mustache template
