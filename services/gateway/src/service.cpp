@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include <sonae/loader/loader.hpp>
+#include <sonae/service/common.hpp>
 
 namespace sonae::gateway {
 namespace {
@@ -17,11 +17,11 @@ amqp::ConfirmingPublisher::Options publisher_options(const Settings& s) {
 
 }  // namespace
 
-Service::Service(Settings settings, core::SchemaValidator event_schema, const clock::Clock& clock)
+Service::Service(Settings settings, loader::Schemas schemas, const clock::Clock& clock)
     : settings_(std::move(settings)),
-      event_schema_(std::move(event_schema)),
+      schemas_(std::move(schemas)),
       publisher_(publisher_options(settings_)),
-      gateway_(settings_.config, event_schema_, publisher_, health_, clock,
+      gateway_(settings_.config, schemas_.event(), publisher_, health_, clock,
                Options{amqp::Topology{settings_.prefix}}),
       server_(ioc_, settings_.server, [this](http::Request& req) { return gateway_.handle(req); }) {
 }
@@ -31,46 +31,34 @@ Service::~Service() {
 }
 
 core::Result<std::unique_ptr<service::Service>> Service::create(const config::Environment& env) {
-    auto schemas = loader::Schemas::load(env.schema_dir);
-    if (!schemas)
-        return schemas.error();
-    auto cfg = config::load(env.config_dir, *schemas);
-    if (!cfg)
-        return core::Error{cfg.error().code, "configuration refused: " + cfg.error().message, ""};
-    spdlog::info("{}", config::describe(*cfg));
-    auto amqp = amqp::Settings::parse(env.amqp_url);
-    if (!amqp)
-        return amqp.error();
-    auto redis = redis::Settings::parse(env.redis_url);
-    if (!redis)
-        return redis.error();
+    auto common = service::read_common(env, true);
+    if (!common)
+        return common.error();
+    config::Config& cfg = common->config;
     Settings s;
-    s.amqp = *amqp;
-    s.redis = *redis;
-    s.redis.command_timeout = std::chrono::milliseconds(1000);
+    s.amqp = common->bus.amqp;
+    s.redis = common->bus.redis;
+    s.redis.command_timeout = std::chrono::milliseconds(1000);  // the readiness probe's
     s.server.address = env.http_address;
     s.server.port = env.http_port;
-    for (const auto& src : cfg->sources)
+    for (const auto& src : cfg.sources)
         s.server.max_body = std::max(s.server.max_body, src.max_body);
     s.server.max_connections = static_cast<std::size_t>(env.max_connections);
     s.threads = env.http_threads;
     s.prefix = env.prefix;
-    s.config = std::move(cfg.value());
-    auto event_schema = loader::load_schema(env.schema_dir + "/event.schema.json");
-    if (!event_schema)
-        return event_schema.error();
+    s.config = std::move(cfg);
     return std::unique_ptr<service::Service>(std::make_unique<Service>(
-        std::move(s), std::move(event_schema.value()), clock::SystemClock::instance()));
+        std::move(s), std::move(common->schemas), clock::SystemClock::instance()));
 }
 
 void Service::start() {
     started_ = true;
     publisher_.start();
-    threads_.emplace_back([this] { probe_redis(); });
+    threads_.spawn([this] { probe_redis(); });
     server_.start();  // throws when the address is taken
     spdlog::info("listening on http://{}:{}", settings_.server.address, server_.port());
     for (int i = 0; i < settings_.threads; ++i)
-        threads_.emplace_back([this] { ioc_.run(); });
+        threads_.spawn([this] { ioc_.run(); });
 }
 
 void Service::stop() {
@@ -83,22 +71,20 @@ void Service::stop() {
     while (server_.active_connections() > 0 && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     ioc_.stop();
-    stop_.request();
-    for (auto& t : threads_)
-        t.join();
-    threads_.clear();
+    threads_.stop();
     publisher_.stop();
 }
 
 void Service::probe_redis() {
     redis::Connection conn(settings_.redis);
-    while (!stop_.requested()) {
+    service::Stop& stop = threads_.stop_flag();
+    while (!stop.requested()) {
         try {
             health_.redis = conn.command({"PING"}).str() == "PONG";
         } catch (const std::exception&) {
             health_.redis = false;
         }
-        stop_.sleep_for(std::chrono::seconds(1));
+        stop.sleep_for(std::chrono::seconds(1));
     }
 }
 

@@ -12,8 +12,8 @@
 
 #include <sonae/amqp/publisher.hpp>
 #include <sonae/config/config.hpp>
-#include <sonae/core/schema.hpp>
 #include <sonae/http/server.hpp>
+#include <sonae/loader/loader.hpp>
 #include <sonae/redis/redis.hpp>
 #include <sonae/service/main.hpp>
 #include <sonae/service/stop.hpp>
@@ -34,7 +34,7 @@ struct Settings {
 
 class Service final : public service::Service {
   public:
-    Service(Settings settings, core::SchemaValidator event_schema, const clock::Clock& clock);
+    Service(Settings settings, loader::Schemas schemas, const clock::Clock& clock);
     ~Service() override;
 
     // Reads the configuration, schemas and connection settings named by the environment.
@@ -48,14 +48,13 @@ class Service final : public service::Service {
     void probe_redis();
 
     Settings settings_;
-    core::SchemaValidator event_schema_;
+    loader::Schemas schemas_;
     amqp::ConfirmingPublisher publisher_;
     Health health_;
     Gateway gateway_;
     boost::asio::io_context ioc_;
     http::Server server_;
-    service::Stop stop_;
-    std::vector<std::thread> threads_;
+    service::Threads threads_;  // the HTTP threads and the probe
     bool started_ = false;
 };
 

@@ -5,29 +5,24 @@
 #include <sonae/amqp/consumer.hpp>
 #include <sonae/amqp/sink.hpp>
 #include <sonae/loader/loader.hpp>
+#include <sonae/service/common.hpp>
 
 #include "worker.hpp"
 
 namespace sonae::orchestrator {
 
 Service::Service(core::Libraries libraries, Settings settings, const clock::Clock& clock)
-    : libraries_(std::move(libraries)),
-      settings_(std::move(settings)),
-      clock_(clock),
-      keys_{settings_.prefix},
-      topology_{settings_.prefix} {}
-
-Service::~Service() {
-    stop();
-}
+    : Workers(settings.bus, clock),
+      libraries_(std::move(libraries)),
+      settings_(std::move(settings)) {}
 
 core::Result<std::unique_ptr<service::Service>> Service::create(const config::Environment& env) {
-    auto schemas = loader::Schemas::load(env.schema_dir);
-    if (!schemas)
-        return schemas.error();
+    auto common = service::read_common(env, false);
+    if (!common)
+        return common.error();
     // The default tenant's library sits in SONAE_PLAYBOOK_DIR; others in tenants/<name>/.
     auto libraries =
-        loader::load_libraries(env.playbook_dir, env.config_dir + "/catalog.yaml", *schemas);
+        loader::load_libraries(env.playbook_dir, env.config_dir + "/catalog.yaml", common->schemas);
     if (!libraries)
         return core::Error{libraries.error().code,
                            "playbooks refused:\n" + libraries.error().message, ""};
@@ -38,16 +33,8 @@ core::Result<std::unique_ptr<service::Service>> Service::create(const config::En
         for (const auto& f : l->findings)
             spdlog::warn("lint: {}", core::format_finding(f));
     }
-    auto redis = redis::Settings::parse(env.redis_url);
-    if (!redis)
-        return redis.error();
-    auto amqp = amqp::Settings::parse(env.amqp_url);
-    if (!amqp)
-        return amqp.error();
     Settings s;
-    s.redis = *redis;
-    s.amqp = *amqp;
-    s.prefix = env.prefix;
+    s.bus = common->bus;
     s.workers = env.workers;
     return std::unique_ptr<service::Service>(std::make_unique<Service>(
         std::move(libraries.value()), std::move(s), clock::SystemClock::instance()));
@@ -55,26 +42,19 @@ core::Result<std::unique_ptr<service::Service>> Service::create(const config::En
 
 void Service::start() {
     for (int w = 0; w < settings_.workers; ++w)
-        threads_.emplace_back([this, w] { run_worker(w); });
+        threads_.spawn([this, w] { run_worker(w); });
     // One timer thread per worker: leasing is atomic in Redis, so threads (and replicas) never
     // fire one timer twice, and a burst of deadlines is applied in parallel.
     for (int w = 0; w < settings_.workers; ++w)
-        threads_.emplace_back([this, w] { run_timers(w); });
+        threads_.spawn([this, w] { run_timers(w); });
     spdlog::info("orchestrator running with {} workers", settings_.workers);
 }
 
-void Service::stop() {
-    stop_.request();
-    for (auto& t : threads_)
-        t.join();
-    threads_.clear();
-}
-
 void Service::run_worker(int index) {
-    redis::Connection redis(settings_.redis);
+    redis::Connection redis(bus_.redis);
     Processor processor(libraries_, redis, keys_);
     Worker worker(processor, clock_, topology_);
-    amqp::ConsumerOptions opts{settings_.amqp,
+    amqp::ConsumerOptions opts{bus_.amqp,
                                topology_,
                                {core::wire::kEvents, core::wire::kCommands},
                                settings_.prefetch,
@@ -84,14 +64,14 @@ void Service::run_worker(int index) {
                                 amqp::ConnectionSink sink(conn);
                                 return worker.handle(sink, batch);
                             });
-    loop.run(stop_.running());
+    loop.run(threads_.stop_flag().running());
 }
 
 void Service::run_timers(int index) {
-    redis::Connection redis(settings_.redis);
+    redis::Connection redis(bus_.redis);
     Processor processor(libraries_, redis, keys_);
     TimerRunner(processor, clock_, topology_, settings_.timers)
-        .run(settings_.amqp, index == 0, stop_);
+        .run(bus_.amqp, index == 0, threads_.stop_flag());
 }
 
 }  // namespace sonae::orchestrator

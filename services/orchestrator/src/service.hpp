@@ -13,7 +13,7 @@
 #include <sonae/core/library.hpp>
 #include <sonae/redis/redis.hpp>
 #include <sonae/service/main.hpp>
-#include <sonae/service/stop.hpp>
+#include <sonae/service/workers.hpp>
 #include <sonae/store/keys.hpp>
 
 #include "timers.hpp"
@@ -21,24 +21,21 @@
 namespace sonae::orchestrator {
 
 struct Settings {
-    redis::Settings redis;
-    amqp::Settings amqp;
-    std::string prefix = "sonae";  // Redis keys and broker names
+    service::Bus bus;
     int workers = 2;
     std::uint16_t prefetch = 64;
     TimerOptions timers;
 };
 
-class Service final : public service::Service {
+class Service final : public service::Workers {
   public:
     Service(core::Libraries libraries, Settings settings, const clock::Clock& clock);
-    ~Service() override;
+    ~Service() override { stop(); }
 
     // Loads the playbook libraries and reads the connection settings from the environment.
     static core::Result<std::unique_ptr<service::Service>> create(const config::Environment& env);
 
     void start() override;
-    void stop() override;
 
   private:
     void run_worker(int index);
@@ -46,11 +43,6 @@ class Service final : public service::Service {
 
     core::Libraries libraries_;
     Settings settings_;
-    const clock::Clock& clock_;
-    const store::Keys keys_;
-    const amqp::Topology topology_;
-    service::Stop stop_;
-    std::vector<std::thread> threads_;
 };
 
 }  // namespace sonae::orchestrator

@@ -8,6 +8,7 @@
 
 #include <sonae/core/schema.hpp>
 #include <sonae/core/time.hpp>
+#include <sonae/core/yaml.hpp>
 
 namespace sonae::core {
 namespace {
@@ -44,20 +45,6 @@ void take_date_times(nlohmann::json& schema, std::vector<std::string>& path,
     }
 }
 
-// One reference token of a JSON pointer (RFC 6901).
-std::string escape_pointer(const std::string& name) {
-    std::string escaped;
-    for (char c : name) {
-        if (c == '~')
-            escaped += "~0";
-        else if (c == '/')
-            escaped += "~1";
-        else
-            escaped += c;
-    }
-    return escaped;
-}
-
 // Returns the pointer of the first value under `path` that is a string but no valid timestamp.
 std::optional<std::string> bad_date_time(const nlohmann::json& doc,
                                          const std::vector<std::string>& path, std::size_t i,
@@ -81,7 +68,7 @@ std::optional<std::string> bad_date_time(const nlohmann::json& doc,
     auto it = doc.find(path[i]);
     if (it == doc.end())
         return std::nullopt;
-    return bad_date_time(*it, path, i + 1, pointer + "/" + escape_pointer(path[i]));
+    return bad_date_time(*it, path, i + 1, pointer_append(pointer, path[i]));
 }
 
 }  // namespace
@@ -118,7 +105,7 @@ std::string pointer_from_context(const std::vector<std::string>& context) {
         if (name.size() >= 2 && name.front() == '[' && name.back() == ']') {
             name = name.substr(1, name.size() - 2);
         }
-        out += "/" + escape_pointer(name);
+        out = pointer_append(out, name);
     }
     return out;
 }

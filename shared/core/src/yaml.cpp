@@ -8,20 +8,6 @@
 namespace sonae::core {
 namespace {
 
-std::string escape_pointer_token(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        if (c == '~') {
-            out += "~0";
-        } else if (c == '/') {
-            out += "~1";
-        } else {
-            out += c;
-        }
-    }
-    return out;
-}
-
 nlohmann::json scalar_to_json(const YAML::Node& node) {
     const std::string& s = node.Scalar();
     if (node.Tag() != "?") {
@@ -77,7 +63,7 @@ void convert(const YAML::Node& node, const std::string& pointer, LocatedJson& ou
                 if (target.contains(key)) {
                     throw YAML::ParserException(kv.first.Mark(), "duplicate key '" + key + "'");
                 }
-                const std::string child = pointer + "/" + escape_pointer_token(key);
+                const std::string child = pointer_append(pointer, key);
                 nlohmann::json v;
                 convert(kv.second, child, out, v, depth + 1);
                 // A key's own line is where readers look, not the value's.
@@ -90,6 +76,21 @@ void convert(const YAML::Node& node, const std::string& pointer, LocatedJson& ou
 }
 
 }  // namespace
+
+std::string pointer_append(std::string_view base, std::string_view token) {
+    std::string out(base);
+    out += '/';
+    for (char c : token) {
+        if (c == '~') {
+            out += "~0";
+        } else if (c == '/') {
+            out += "~1";
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
 
 int LocatedJson::line_of(const std::string& pointer) const {
     std::string p = pointer;

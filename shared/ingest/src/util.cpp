@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 
+#include <sonae/core/yaml.hpp>
 #include <sonae/crypto/crypto.hpp>
 
 namespace sonae::ingest::detail {
@@ -167,18 +168,7 @@ std::optional<core::TimePoint> timestamp(const json* v) {
 }
 
 std::string pointer(std::string_view base, std::string_view key) {
-    std::string out(base);
-    out += '/';
-    for (char c : key) {
-        if (c == '~') {
-            out += "~0";
-        } else if (c == '/') {
-            out += "~1";
-        } else {
-            out += c;
-        }
-    }
-    return out;
+    return core::pointer_append(base, key);
 }
 
 std::string pointer(std::string_view base, std::size_t index) {

@@ -20,6 +20,13 @@ bool Stop::sleep_for(std::chrono::milliseconds d) {
     return !cv_.wait_for(lock, d, [this] { return requested_.load(); });
 }
 
+void Threads::stop() {
+    stop_.request();
+    for (auto& t : threads_)
+        t.join();
+    threads_.clear();
+}
+
 namespace {
 
 sigset_t stop_set() {

@@ -4,12 +4,16 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
 #include <sonae/core/result.hpp>
 
 namespace sonae::core {
+
+// A JSON pointer (RFC 6901) with one more reference token: "/a" + "b/c" -> "/a/b~1c".
+std::string pointer_append(std::string_view base, std::string_view token);
 
 struct LocatedJson {
     nlohmann::json value;

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <thread>
+#include <vector>
 
 namespace sonae::service {
 
@@ -23,6 +25,22 @@ class Stop {
     std::atomic<bool> running_{true};
     std::mutex mu_;
     std::condition_variable cv_;
+};
+
+// A service's threads and the Stop they watch: stop() requests it and joins them all.
+class Threads {
+  public:
+    ~Threads() { stop(); }
+    template <typename F>
+    void spawn(F&& f) {
+        threads_.emplace_back(std::forward<F>(f));
+    }
+    Stop& stop_flag() { return stop_; }
+    void stop();
+
+  private:
+    Stop stop_;
+    std::vector<std::thread> threads_;
 };
 
 // Blocks SIGINT and SIGTERM in the calling thread and in every thread it starts afterwards, so

@@ -1,0 +1,30 @@
+#include <spdlog/spdlog.h>
+
+#include <sonae/service/common.hpp>
+
+namespace sonae::service {
+
+core::Result<Common> read_common(const config::Environment& env, bool with_config) {
+    auto schemas = loader::Schemas::load(env.schema_dir);
+    if (!schemas)
+        return schemas.error();
+    auto redis = redis::Settings::parse(env.redis_url);
+    if (!redis)
+        return redis.error();
+    auto amqp = amqp::Settings::parse(env.amqp_url);
+    if (!amqp)
+        return amqp.error();
+    Common common{std::move(schemas.value()), Bus{*redis, *amqp, env.prefix}, {}};
+    if (with_config) {
+        auto cfg = config::load(env.config_dir, common.schemas);
+        if (!cfg) {
+            return core::Error{cfg.error().code, "configuration refused: " + cfg.error().message,
+                               ""};
+        }
+        spdlog::info("{}", config::describe(*cfg));
+        common.config = std::move(cfg.value());
+    }
+    return common;
+}
+
+}  // namespace sonae::service
