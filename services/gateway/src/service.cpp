@@ -67,9 +67,10 @@ void Service::stop() {
     started_ = false;
     server_.stop();
     // Open connections get a moment to finish their request (a publish may be in flight).
-    const auto deadline = std::chrono::steady_clock::now() + settings_.drain;
-    while (server_.active_connections() > 0 && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    constexpr std::chrono::milliseconds kStep{50};
+    for (auto waited = std::chrono::milliseconds(0);
+         server_.active_connections() > 0 && waited < settings_.drain; waited += kStep)
+        std::this_thread::sleep_for(kStep);
     ioc_.stop();
     threads_.stop();
     publisher_.stop();
