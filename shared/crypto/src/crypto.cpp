@@ -1,10 +1,12 @@
 #include <array>
 #include <charconv>
+#include <memory>
 #include <stdexcept>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 
 #include <sonae/crypto/crypto.hpp>
@@ -69,6 +71,19 @@ std::string base64_encode(std::string_view bytes) {
     return out;
 }
 
+std::string base64url_encode(std::string_view bytes) {
+    std::string out = base64_encode(bytes);
+    for (char& c : out) {
+        if (c == '+')
+            c = '-';
+        else if (c == '/')
+            c = '_';
+    }
+    while (!out.empty() && out.back() == '=')
+        out.pop_back();
+    return out;
+}
+
 std::optional<std::string> base64_decode(std::string_view text) {
     if (text.size() % 4 != 0) {
         return std::nullopt;
@@ -95,6 +110,42 @@ std::optional<std::string> base64_decode(std::string_view text) {
         --len;
     out.resize(len);
     return out;
+}
+
+std::optional<std::string> sign_rs256(std::string_view pem_private_key, std::string_view data) {
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+        BIO_new_mem_buf(pem_private_key.data(), static_cast<int>(pem_private_key.size())),
+        &BIO_free);
+    if (!bio)
+        return std::nullopt;
+    std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+        PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr), &EVP_PKEY_free);
+    if (!key)
+        return std::nullopt;
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+    std::size_t len = 0;
+    if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()) != 1 ||
+        EVP_DigestSign(ctx.get(), nullptr, &len,
+                       reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1) {
+        return std::nullopt;
+    }
+    std::string sig(len, '\0');
+    if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len,
+                       reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1) {
+        return std::nullopt;
+    }
+    sig.resize(len);
+    return sig;
+}
+
+std::optional<std::string> jwt_rs256(std::string_view claims_json,
+                                     std::string_view pem_private_key) {
+    const std::string signing_input =
+        base64url_encode(R"({"alg":"RS256","typ":"JWT"})") + "." + base64url_encode(claims_json);
+    auto sig = sign_rs256(pem_private_key, signing_input);
+    if (!sig)
+        return std::nullopt;
+    return signing_input + "." + base64url_encode(*sig);
 }
 
 bool constant_time_equal(std::string_view a, std::string_view b) {

@@ -108,11 +108,18 @@ long long Reply::integer() const {
     return integer_;
 }
 
-const std::vector<Reply>& Reply::elements() const {
+const std::vector<Reply>& Reply::elements() const& {
     if (type_ != Type::kArray) {
         throw ProtocolError("Redis reply is not an array");
     }
     return elements_;
+}
+
+std::vector<Reply> Reply::elements() && {
+    if (type_ != Type::kArray) {
+        throw ProtocolError("Redis reply is not an array");
+    }
+    return std::move(elements_);
 }
 
 Script::Script(std::string source) : source_(std::move(source)), sha_(sha1_hex(source_)) {}
@@ -235,8 +242,10 @@ std::vector<Reply> Connection::pipeline(const std::vector<std::vector<std::strin
     return replies;
 }
 
-Reply Connection::eval(const Script& script, const std::vector<std::string>& keys,
-                       const std::vector<std::string>& args) {
+namespace {
+
+std::vector<std::string> evalsha(const Script& script, const std::vector<std::string>& keys,
+                                 const std::vector<std::string>& args) {
     std::vector<std::string> cmd;
     cmd.reserve(3 + keys.size() + args.size());
     cmd.emplace_back("EVALSHA");
@@ -244,10 +253,46 @@ Reply Connection::eval(const Script& script, const std::vector<std::string>& key
     cmd.push_back(std::to_string(keys.size()));
     cmd.insert(cmd.end(), keys.begin(), keys.end());
     cmd.insert(cmd.end(), args.begin(), args.end());
+    return cmd;
+}
+
+bool noscript(std::string_view error) {
+    return error.rfind("NOSCRIPT", 0) == 0;
+}
+
+}  // namespace
+
+std::vector<Reply> Connection::eval_all(const Script& script, const std::vector<EvalCall>& calls) {
+    std::vector<std::vector<std::string>> commands;
+    commands.reserve(calls.size());
+    for (const auto& c : calls)
+        commands.push_back(evalsha(script, c.keys, c.args));
+    std::vector<Reply> replies = pipeline(commands);
+    // A call refused with NOSCRIPT did not run: load the script and send those again.
+    std::vector<std::size_t> again;
+    for (std::size_t i = 0; i < replies.size(); ++i) {
+        if (replies[i].is_error() && noscript(replies[i].str()))
+            again.push_back(i);
+    }
+    if (again.empty())
+        return replies;
+    command({"SCRIPT", "LOAD", script.source()});
+    std::vector<std::vector<std::string>> resend;
+    for (std::size_t i : again)
+        resend.push_back(std::move(commands[i]));
+    std::vector<Reply> second = pipeline(resend);
+    for (std::size_t k = 0; k < again.size(); ++k)
+        replies[again[k]] = std::move(second[k]);
+    return replies;
+}
+
+Reply Connection::eval(const Script& script, const std::vector<std::string>& keys,
+                       const std::vector<std::string>& args) {
+    const std::vector<std::string> cmd = evalsha(script, keys, args);
     try {
         return command(cmd);
     } catch (const ReplyError& e) {
-        if (std::string_view(e.what()).rfind("NOSCRIPT", 0) != 0) {
+        if (!noscript(e.what())) {
             throw;
         }
     }

@@ -58,6 +58,14 @@ TEST_CASE("typed replies, error replies, and the connection stays usable") {
     CHECK(c.connected());
     CHECK(c.command({"PING"}).str() == "PONG");
     CHECK_THROWS_AS(c.command({"GET", key}).integer(), ProtocolError);  // a string, not an integer
+    // The elements of a temporary reply outlive it in a range-for (ASan would see it otherwise).
+    c.command({"DEL", key + ":l"});  // std::rand() repeats from run to run
+    c.command({"RPUSH", key + ":l", "a", "b", "c"});
+    std::string joined;
+    for (const auto& e : c.command({"LRANGE", key + ":l", "0", "-1"}).elements())
+        joined += e.str();
+    CHECK(joined == "abc");
+    c.command({"DEL", key + ":l"});
     auto replies = c.pipeline({{"GET", key}, {"LPUSH", key, "x"}, {"DEL", key, key + ":n"}});
     REQUIRE(replies.size() == 3);
     CHECK(replies[0].str() == "v");

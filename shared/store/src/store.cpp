@@ -1,3 +1,6 @@
+#include <algorithm>
+
+#include <sonae/crypto/crypto.hpp>
 #include <sonae/store/store.hpp>
 
 namespace sonae::store {
@@ -6,13 +9,17 @@ namespace {
 const redis::Script kCommit(R"lua(
 -- KEYS: incident, timeline, timers, processed, outbox, outboxes, incidents, open
 -- ARGV: expected version, state, processed ttl, incident id, opened_at, open flag, outbox member,
---       now, #timeline, #timer adds, #timer removals, #outbox, #dedup releases, then the lists.
+--       now, #timeline, #timer adds, #timer removals, #outbox, #dedup releases,
+--       expected timeline head, new timeline head, then the lists.
 local ver = tonumber(redis.call('HGET', KEYS[1], 'ver') or '0')
 if ver ~= tonumber(ARGV[1]) then return {0, ver} end
 if ARGV[3] ~= '0' and redis.call('EXISTS', KEYS[4]) == 1 then return {2, ver} end
-redis.call('HSET', KEYS[1], 'state', ARGV[2], 'ver', ver + 1)
+-- The timeline is a hash chain: the entries were chained from the head the caller saw.
+local head = redis.call('HGET', KEYS[1], 'tlh') or ''
+if head ~= ARGV[14] then return {3, head} end
+redis.call('HSET', KEYS[1], 'state', ARGV[2], 'ver', ver + 1, 'tlh', ARGV[15])
 -- One command per kind of write, not one per item.
-local i = 14
+local i = 16
 local args = {}
 for k = 1, tonumber(ARGV[9]) do args[#args + 1] = ARGV[i]; i = i + 1 end
 if #args > 0 then redis.call('RPUSH', KEYS[2], unpack(args)) end
@@ -41,18 +48,44 @@ return {1, ver + 1}
 
 const redis::Script kPrepare(R"lua(
 -- KEYS[1] processed marker, KEYS[2] dedup key, KEYS[3] day counter
--- ARGV[1] day, ARGV[2] create (1/0), ARGV[3] incident key prefix (standalone Redis: derived key)
+-- ARGV[1] day, ARGV[2] create (1/0), ARGV[3] incident key prefix (standalone Redis: derived key),
+-- ARGV[4] incident id prefix (the tenant's, core::incident_id_prefix)
 if redis.call('EXISTS', KEYS[1]) == 1 then return {1} end
 local id = redis.call('GET', KEYS[2])
 if not id then
   if ARGV[2] ~= '1' then return {2} end
   local n = redis.call('INCR', KEYS[3])
   redis.call('EXPIRE', KEYS[3], 172800)
-  id = string.format('INC-%s-%04d', ARGV[1], n)
+  id = string.format('%sINC-%s-%04d', ARGV[4], ARGV[1], n)
   redis.call('SET', KEYS[2], id)
 end
-local st = redis.call('HMGET', ARGV[3] .. id, 'state', 'ver')
-return {0, id, st[1], st[2]}
+local st = redis.call('HMGET', ARGV[3] .. id, 'state', 'ver', 'tlh')
+return {0, id, st[1], st[2], st[3]}
+)lua");
+
+const redis::Script kAppend(R"lua(
+-- A change of the timeline alone (deliveries, refusals, answers), chained like kCommit's.
+-- KEYS: incident, timeline, processed, outbox, outboxes
+-- ARGV: expected head, new head, processed ttl ('0': no marker), outbox member, now, #entries,
+--       #outbox, then the entries and the outbox messages.
+local head = redis.call('HGET', KEYS[1], 'tlh') or ''
+if head ~= ARGV[1] then return {0, head} end
+if ARGV[3] ~= '0' and redis.call('EXISTS', KEYS[3]) == 1 then return {2, head} end
+local i = 8
+local args = {}
+for k = 1, tonumber(ARGV[6]) do args[#args + 1] = ARGV[i]; i = i + 1 end
+if #args > 0 then
+  redis.call('RPUSH', KEYS[2], unpack(args))
+  redis.call('HSET', KEYS[1], 'tlh', ARGV[2])
+end
+args = {}
+for k = 1, tonumber(ARGV[7]) do args[#args + 1] = ARGV[i]; i = i + 1 end
+if #args > 0 then
+  redis.call('RPUSH', KEYS[4], unpack(args))
+  redis.call('ZADD', KEYS[5], ARGV[5], ARGV[4])
+end
+if ARGV[3] ~= '0' then redis.call('SET', KEYS[3], '1', 'EX', ARGV[3]) end
+return {1, ARGV[2]}
 )lua");
 
 const redis::Script kRelease(R"lua(
@@ -97,6 +130,49 @@ nlohmann::json timeline_entry_json(const core::TimelineEntry& e) {
             {"data", e.data}};
 }
 
+std::string chained_entry(const core::TimelineEntry& e, const std::string& prev) {
+    nlohmann::json j = timeline_entry_json(e);
+    j["prev"] = prev;
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string timeline_hash(std::string_view stored_entry) {
+    return crypto::base64url_encode(crypto::sha256(stored_entry));
+}
+
+ChainCheck verify_chain(const std::vector<std::string>& stored, const std::string& head) {
+    auto prev_of = [&](std::size_t i) {
+        const nlohmann::json e = nlohmann::json::parse(stored[i], nullptr, false);
+        return e.is_object() && e.contains("prev") && e["prev"].is_string()
+                   ? e["prev"].get<std::string>()
+                   : std::string("-");
+    };
+    // What follows entry i recorded as its hash: the next entry's prev, or the incident's head.
+    auto recorded_after = [&](std::size_t i) {
+        return i + 1 < stored.size() ? prev_of(i + 1) : head;
+    };
+    std::string expected_prev;
+    for (std::size_t i = 0; i < stored.size(); ++i) {
+        if (prev_of(i) != expected_prev) {
+            // Either entry i-1 changed (its hash moved) or entry i did (its prev). Had entry i
+            // changed, what follows it would not match it either.
+            const bool i_intact = recorded_after(i) == timeline_hash(stored[i]);
+            const std::size_t bad = i > 0 && i_intact ? i - 1 : i;
+            return {false, bad,
+                    bad == i ? "its link to the entry before it was changed"
+                             : "it was changed after the entry that follows it was written"};
+        }
+        expected_prev = timeline_hash(stored[i]);
+    }
+    if (expected_prev != head) {
+        return {false, stored.empty() ? 0 : stored.size() - 1,
+                stored.empty() ? "entries were removed"
+                               : "it was changed after it was written (the incident records "
+                                 "another hash for it)"};
+    }
+    return {true, 0, ""};
+}
+
 IncidentStore::IncidentStore(redis::Connection& redis, Keys keys)
     : redis_(redis), keys_(std::move(keys)) {}
 
@@ -116,10 +192,11 @@ IncidentStore::Prepared IncidentStore::prepare_event(const std::string& tenant,
                                                      const std::string& processed_id,
                                                      const std::string& dedup_key,
                                                      const std::string& day, bool create) {
-    auto r = redis_.eval(kPrepare,
-                         {keys_.processed(tenant, processed_id), keys_.dedup(tenant, dedup_key),
-                          keys_.sequence(tenant, day)},
-                         {day, create ? "1" : "0", keys_.incident(tenant, "")});
+    auto r = redis_.eval(
+        kPrepare,
+        {keys_.processed(tenant, processed_id), keys_.dedup(tenant, dedup_key),
+         keys_.sequence(tenant, day)},
+        {day, create ? "1" : "0", keys_.incident(tenant, ""), core::incident_id_prefix(tenant)});
     const auto& e = r.elements();
     Prepared p;
     switch (e.at(0).integer()) {
@@ -138,19 +215,21 @@ IncidentStore::Prepared IncidentStore::prepare_event(const std::string& tenant,
         Loaded l;
         l.incident = core::incident_from_json(nlohmann::json::parse(e[2].str()));
         l.version = std::stoll(e[3].str());
+        l.timeline_head = e.size() > 4 && !e[4].is_nil() ? e[4].str() : "";
         p.loaded = std::move(l);
     }
     return p;
 }
 
 std::optional<Loaded> IncidentStore::load(const std::string& tenant, const std::string& id) {
-    auto r = redis_.command({"HMGET", keys_.incident(tenant, id), "state", "ver"});
+    auto r = redis_.command({"HMGET", keys_.incident(tenant, id), "state", "ver", "tlh"});
     const auto& e = r.elements();
     if (e.at(0).is_nil())
         return std::nullopt;
     Loaded out;
     out.incident = core::incident_from_json(nlohmann::json::parse(e.at(0).str()));
     out.version = std::stoll(e.at(1).str());
+    out.timeline_head = e.at(2).is_nil() ? "" : e.at(2).str();
     return out;
 }
 
@@ -188,23 +267,116 @@ CommitOutcome IncidentStore::commit(const Commit& c) {
                                   std::to_string(adds.size() / 2),
                                   std::to_string(removes.size()),
                                   std::to_string(c.outbox.size()),
-                                  std::to_string(c.release_dedup_keys.size())};
-    for (const auto& t : tr.timeline)
-        args.push_back(timeline_entry_json(t).dump());
+                                  std::to_string(c.release_dedup_keys.size()),
+                                  "",
+                                  ""};
+    const std::size_t head_arg = args.size() - 2;
+    const std::size_t first_entry = args.size();
+    args.resize(args.size() + tr.timeline.size());
     args.insert(args.end(), adds.begin(), adds.end());
     args.insert(args.end(), removes.begin(), removes.end());
     for (const auto& m : c.outbox)
         args.push_back(core::to_json(m).dump());
     for (const auto& k : c.release_dedup_keys)
         args.push_back(keys_.dedup(c.tenant, k));
-    auto r = redis_.eval(kCommit, keys, args);
-    switch (r.elements().at(0).integer()) {
-        case 1:
-            return CommitOutcome::kCommitted;
-        case 2:
-            return CommitOutcome::kAlreadyProcessed;
-        default:
-            return CommitOutcome::kConflict;
+    // Chained from the head the caller loaded; when a delivery record or another writer moved
+    // it meanwhile, the script says so and the entries are chained again from the new head.
+    std::string head = c.timeline_head;
+    for (int attempt = 0; attempt < 10; ++attempt) {
+        args[head_arg] = head;
+        std::string h = head;
+        for (std::size_t k = 0; k < tr.timeline.size(); ++k) {
+            args[first_entry + k] = chained_entry(tr.timeline[k], h);
+            h = timeline_hash(args[first_entry + k]);
+        }
+        args[head_arg + 1] = h;
+        auto r = redis_.eval(kCommit, keys, args);
+        switch (r.elements().at(0).integer()) {
+            case 1:
+                return CommitOutcome::kCommitted;
+            case 2:
+                return CommitOutcome::kAlreadyProcessed;
+            case 3:
+                head = r.elements().at(1).str();
+                continue;
+            default:
+                return CommitOutcome::kConflict;
+        }
+    }
+    return CommitOutcome::kConflict;
+}
+
+std::string IncidentStore::timeline_head(const std::string& tenant, const std::string& incident) {
+    auto r = redis_.command({"HGET", keys_.incident(tenant, incident), "tlh"});
+    return r.is_nil() ? std::string{} : r.str();
+}
+
+namespace {
+
+// kAppend's keys and arguments for entries chained onto `head`; the new head is args[1].
+redis::Connection::EvalCall append_call(const Keys& keys, const Append& a,
+                                        const std::string& head) {
+    redis::Connection::EvalCall call;
+    call.keys = {keys.incident(a.tenant, a.incident), keys.timeline(a.tenant, a.incident),
+                 keys.processed(a.tenant, a.processed_id.empty() ? "-" : a.processed_id),
+                 keys.outbox(a.tenant, a.processed_id.empty() ? "-" : a.processed_id),
+                 keys.outboxes()};
+    call.args = {head,
+                 "",
+                 a.processed_id.empty() ? "0" : std::to_string(a.processed_ttl_s),
+                 OutboxMember{a.tenant, a.processed_id}.str(),
+                 std::to_string(a.now),
+                 std::to_string(a.entries.size()),
+                 std::to_string(a.outbox.size())};
+    std::string h = head;
+    for (const auto& e : a.entries) {
+        call.args.push_back(chained_entry(e, h));
+        h = timeline_hash(call.args.back());
+    }
+    call.args[1] = h;
+    for (const auto& m : a.outbox)
+        call.args.push_back(core::to_json(m).dump());
+    return call;
+}
+
+}  // namespace
+
+CommitOutcome IncidentStore::append(const Append& a) {
+    std::string head = timeline_head(a.tenant, a.incident);
+    for (int attempt = 0; attempt < 10; ++attempt) {
+        const auto call = append_call(keys_, a, head);
+        auto r = redis_.eval(kAppend, call.keys, call.args);
+        switch (r.elements().at(0).integer()) {
+            case 1:
+                return CommitOutcome::kCommitted;
+            case 2:
+                return CommitOutcome::kAlreadyProcessed;
+            default:
+                head = r.elements().at(1).str();  // another writer appended first
+                continue;
+        }
+    }
+    throw std::runtime_error("timeline of " + a.incident + ": too many concurrent appends");
+}
+
+void IncidentStore::append_all(const std::vector<Append>& appends) {
+    if (appends.empty())
+        return;
+    // Two round trips for all of them: the heads, then the appends; a head that moved in
+    // between (another writer) is appended again alone.
+    std::vector<std::vector<std::string>> heads;
+    for (const auto& a : appends)
+        heads.push_back({"HGET", keys_.incident(a.tenant, a.incident), "tlh"});
+    const auto got = redis_.pipeline(heads);
+    std::vector<redis::Connection::EvalCall> calls;
+    for (std::size_t i = 0; i < appends.size(); ++i)
+        calls.push_back(append_call(keys_, appends[i], got[i].is_nil() ? "" : got[i].str()));
+    const auto replies = redis_.eval_all(kAppend, calls);
+    for (std::size_t i = 0; i < appends.size(); ++i) {
+        if (replies[i].is_error())
+            throw redis::ReplyError(replies[i].str());
+        if (replies[i].elements().at(0).integer() == 0)
+            append(appends[i]);
     }
 }
 
@@ -284,7 +456,11 @@ int IncidentStore::requeue_expired_leases(core::TimePoint now) {
 
 void IncidentStore::append_timeline(const std::string& tenant, const std::string& incident,
                                     const core::TimelineEntry& e) {
-    redis_.command({"RPUSH", keys_.timeline(tenant, incident), timeline_entry_json(e).dump()});
+    Append a;
+    a.tenant = tenant;
+    a.incident = incident;
+    a.entries = {e};
+    append(a);
 }
 
 std::vector<bool> IncidentStore::existing(const std::vector<std::string>& keys) {
@@ -300,16 +476,26 @@ std::vector<bool> IncidentStore::existing(const std::vector<std::string>& keys) 
 }
 
 void IncidentStore::record(const std::vector<Record>& records) {
-    std::vector<std::vector<std::string>> cmds;
+    std::vector<std::vector<std::string>> markers;
+    // Timeline entries per incident, in order: each incident's chain is extended once.
+    std::vector<Append> appends;
     for (const auto& r : records) {
         if (!r.marker.empty())
-            cmds.push_back({"SET", r.marker, "1", "EX", std::to_string(r.ttl_s)});
-        if (!r.incident.empty())
-            cmds.push_back({"RPUSH", keys_.timeline(r.tenant, r.incident),
-                            timeline_entry_json(r.entry).dump()});
+            markers.push_back({"SET", r.marker, "1", "EX", std::to_string(r.ttl_s)});
+        if (r.incident.empty())
+            continue;
+        auto it = std::find_if(appends.begin(), appends.end(), [&](const Append& a) {
+            return a.tenant == r.tenant && a.incident == r.incident;
+        });
+        if (it == appends.end()) {
+            appends.push_back(Append{r.tenant, r.incident, {}, {}, {}, 0, 0});
+            it = appends.end() - 1;
+        }
+        it->entries.push_back(r.entry);
     }
-    if (!cmds.empty())
-        redis_.pipeline(cmds);
+    append_all(appends);
+    if (!markers.empty())
+        redis_.pipeline(markers);
 }
 
 std::vector<nlohmann::json> IncidentStore::timeline(const std::string& tenant,

@@ -15,6 +15,14 @@ std::string to_hex(std::string_view bytes);
 std::optional<std::string> from_hex(std::string_view hex);
 std::string base64_encode(std::string_view bytes);
 std::optional<std::string> base64_decode(std::string_view text);
+// RFC 4648 §5 (URL- and file-safe alphabet), no padding.
+std::string base64url_encode(std::string_view bytes);
+
+// RSASSA-PKCS1-v1_5 with SHA-256 under a PEM private key (raw signature); none for a bad key.
+std::optional<std::string> sign_rs256(std::string_view pem_private_key, std::string_view data);
+// A compact JWT (RFC 7519) signed RS256: header.claims.signature, each base64url.
+std::optional<std::string> jwt_rs256(std::string_view claims_json,
+                                     std::string_view pem_private_key);
 
 // Compares in time independent of where the inputs differ (length is not hidden).
 bool constant_time_equal(std::string_view a, std::string_view b);

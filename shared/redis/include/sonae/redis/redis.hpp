@@ -61,7 +61,10 @@ class Reply {
     // String, status or error text. Throws ProtocolError for other types.
     const std::string& str() const;
     long long integer() const;
-    const std::vector<Reply>& elements() const;
+    const std::vector<Reply>& elements() const&;
+    // On a temporary reply the elements are moved out, so that
+    // `for (auto& e : conn.command(...).elements())` does not read a destroyed reply.
+    std::vector<Reply> elements() &&;
 
   private:
     Type type_ = Type::kNil;
@@ -98,6 +101,13 @@ class Connection {
     // EVALSHA with a NOSCRIPT fallback that loads the script and retries once.
     Reply eval(const Script& script, const std::vector<std::string>& keys,
                const std::vector<std::string>& args);
+    // Several calls of one script in one round trip (same fallback); error replies come back as
+    // kError replies, in order.
+    struct EvalCall {
+        std::vector<std::string> keys;
+        std::vector<std::string> args;
+    };
+    std::vector<Reply> eval_all(const Script& script, const std::vector<EvalCall>& calls);
 
     bool connected() const { return ctx_ != nullptr; }
     void disconnect();

@@ -100,6 +100,11 @@ struct Keys {
     std::string command_result(const std::string& tenant, const std::string& id) const {
         return t(tenant) + "cmd:" + id;
     }
+    // STRING marker with a TTL: a chat request (by the hash of its signature or trigger id) was
+    // seen; a second one is a replay. Global: the identity (and so the tenant) comes later.
+    std::string chat_seen(const std::string& platform, const std::string& request_hash) const {
+        return prefix + ":chat:seen:" + platform + ":" + request_hash;
+    }
     // STRING marker: HTTP action executed (its result was published)
     std::string action_done(const std::string& tenant, const std::string& action) const {
         return t(tenant) + "action:" + action;

@@ -22,6 +22,7 @@ namespace sonae::store {
 struct Loaded {
     core::Incident incident;
     std::int64_t version = 0;
+    std::string timeline_head;  // hash of the last timeline entry ("" for none)
 };
 
 // A message the transition must publish once committed (the wire contract's outbox entry).
@@ -37,6 +38,19 @@ struct Commit {
     std::vector<OutboxMessage> outbox;
     std::vector<std::string> release_dedup_keys;  // when the incident resolves
     core::TimePoint now = 0;                      // commit time (orders the outbox sweep)
+    std::string timeline_head;                    // as loaded with the incident
+};
+
+// Timeline entries without a change of state (deliveries, refusals, answers), optionally with
+// the idempotency marker of the input and an outbox, in one transaction.
+struct Append {
+    std::string tenant;
+    std::string incident;
+    std::vector<core::TimelineEntry> entries;
+    std::string processed_id;  // empty: no marker, no outbox
+    std::vector<OutboxMessage> outbox;
+    std::int64_t processed_ttl_s = 24 * 3600;
+    core::TimePoint now = 0;
 };
 
 enum class CommitOutcome { kCommitted, kConflict, kAlreadyProcessed };
@@ -72,6 +86,11 @@ class IncidentStore {
 
     std::optional<Loaded> load(const std::string& tenant, const std::string& id);
     CommitOutcome commit(const Commit& c);
+    // kCommitted, or kAlreadyProcessed when the marker exists (nothing written then).
+    CommitOutcome append(const Append& a);
+    // Appends without markers to several incidents in two round trips.
+    void append_all(const std::vector<Append>& appends);
+    std::string timeline_head(const std::string& tenant, const std::string& incident);
     // Removes dedup -> id only if it still points at this incident.
     void release_dedup(const std::string& tenant, const std::string& dedup_key,
                        const std::string& incident_id);
@@ -118,5 +137,18 @@ class IncidentStore {
 };
 
 nlohmann::json timeline_entry_json(const core::TimelineEntry& e);
+
+// The tamper-evident timeline (PRODUCT §13): every stored entry is the canonical JSON of the
+// entry (sorted keys, no white space) with "prev", the hash of the entry before it ("" for the
+// first); the incident's hash keeps the hash of the last one ("tlh"). A hash is the base64url
+// SHA-256 of the stored bytes.
+std::string chained_entry(const core::TimelineEntry& e, const std::string& prev);
+std::string timeline_hash(std::string_view stored_entry);
+struct ChainCheck {
+    bool intact = true;
+    std::size_t bad_entry = 0;  // 0-based index of the first entry that is not what was chained
+    std::string why;
+};
+ChainCheck verify_chain(const std::vector<std::string>& stored, const std::string& head);
 
 }  // namespace sonae::store
