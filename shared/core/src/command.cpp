@@ -1,8 +1,10 @@
 #include <array>
 #include <optional>
+#include <vector>
 
 #include <sonae/core/command.hpp>
 #include <sonae/core/event.hpp>
+#include <sonae/core/incident.hpp>
 
 namespace sonae::core {
 namespace {
@@ -123,6 +125,28 @@ Result<Command> parse_command(std::string_view text) {
         return usage_error("one word expected", vi->usage);
     }
     return c;
+}
+
+IncidentAndCommand split_incident(std::string_view text) {
+    std::vector<std::string_view> words;
+    for (std::string_view rest = trim(text); !rest.empty(); rest = trim(rest))
+        words.push_back(next_word(rest));
+    // The id is looked for before the verb (after a leading "/sonae") or as the last word; one
+    // quoted in the middle of a note stays part of the note.
+    const std::size_t first = !words.empty() && (words[0] == "/sonae" || words[0] == "sonae");
+    IncidentAndCommand out;
+    std::size_t taken = words.size();
+    if (first < words.size() && tenant_of_incident(words[first]))
+        taken = first;
+    else if (words.size() > first + 1 && tenant_of_incident(words.back()))
+        taken = words.size() - 1;
+    for (std::size_t i = 0; i < words.size(); ++i) {
+        if (i == taken)
+            out.incident = std::string(words[i]);
+        else
+            out.command += (out.command.empty() ? "" : " ") + std::string(words[i]);
+    }
+    return out;
 }
 
 std::string format_command(const Command& c) {

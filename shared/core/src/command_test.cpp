@@ -48,3 +48,23 @@ TEST_CASE("permissions are ordered") {
     CHECK(parse_permission("prefecture") == Permission::kCommander);
     CHECK_FALSE(parse_permission("root").has_value());
 }
+
+TEST_CASE("a chat line names its incident first or last, never inside a note") {
+    auto s = split_incident("/sonae done isolate  INC-20260401-0001");
+    CHECK(s.incident == "INC-20260401-0001");
+    CHECK(s.command == "/sonae done isolate");
+    s = split_incident("city-a.INC-20260401-0002 ack");
+    CHECK(s.incident == "city-a.INC-20260401-0002");
+    CHECK(s.command == "ack");
+    s = split_incident("sonae INC-20260401-0003 status");
+    CHECK(s.incident == "INC-20260401-0003");
+    CHECK(s.command == "sonae status");
+    s = split_incident("note INC-20260401-0004 と同じ手口");
+    CHECK(s.incident.empty());
+    CHECK(s.command == "note INC-20260401-0004 と同じ手口");
+    s = split_incident("INC-20260401-0005");  // only an id: no command left to run
+    CHECK(s.incident == "INC-20260401-0005");
+    CHECK(s.command.empty());
+    CHECK(split_incident("ack INC-2026").incident.empty());
+    CHECK(split_incident("").command.empty());
+}

@@ -46,7 +46,8 @@ TEST_CASE(
     CHECK(w.step("triage") == StepStatus::kActive);
     CHECK(w.step("decide") == StepStatus::kPending);
     CHECK(w.incident.steps.at("triage").due_at == w.now + 30 * kMinute);
-    CHECK(w.incident.timers.at(T("due:triage")) == w.now + 30 * kMinute);
+    // The reminder comes first (a fifth of 30 minutes before); it schedules the due time.
+    CHECK(w.incident.timers.at(T("soon:triage")) == w.now + 24 * kMinute);
     REQUIRE(w.incident.services.size() == 1);  // juki-ap01 -> juki-sys -> juki
     CHECK(w.incident.services[0].id == "juki");
     CHECK(w.incident.services[0].started_at == w.now);
@@ -63,7 +64,15 @@ TEST_CASE(
     // Rendered twice: 3A content is redacted for channels cleared lower.
     CHECK(tr.notifications[0].text.find("juki-ap01") != std::string::npos);
     CHECK(tr.notifications[0].redacted_text.find("juki-ap01") == std::string::npos);
-    CHECK(tr.timeline.front().kind == "opened");
+    // One entry tells the opening: alert, playbook and impacted services (no separate ones).
+    const TimelineEntry& opened = tr.timeline.front();
+    CHECK(opened.kind == "opened");
+    CHECK(opened.data["dedup_key"] == World::event().dedup_key);
+    CHECK(opened.data["services"] ==
+          nlohmann::json::array({{{"service", "juki"}, {"rto_seconds", 14400}}}));
+    CHECK(opened.text.find("; impacted: ") != std::string::npos);
+    for (const auto& e : tr.timeline)
+        CHECK((e.kind != "event" && e.kind != "service"));
 }
 
 TEST_CASE("task, decision, notify, http and wait steps") {
@@ -77,10 +86,10 @@ TEST_CASE("task, decision, notify, http and wait steps") {
     w.now += 10 * kMinute;
     Transition& t1 = w.command("done triage 初動完了", Permission::kResponder);
     CHECK(w.step("triage") == StepStatus::kDone);
-    CHECK(w.incident.timers.count(T("due:triage")) == 0);  // cancelled with its step
+    CHECK(w.incident.timers.count(T("soon:triage")) == 0);  // cancelled with its step
     bool cancelled = false;
     for (const auto& c : t1.timers)
-        cancelled = cancelled || (c.cancel && c.id == T("due:triage"));
+        cancelled = cancelled || (c.cancel && c.id == T("soon:triage"));
     CHECK(cancelled);
     // notify: sent and done at once, with its template rendered.
     CHECK(w.step("tell") == StepStatus::kDone);
@@ -255,9 +264,16 @@ TEST_CASE("note, assign, severity, escalate and resolve leave an audit trail") {
     w.open();
     auto& t = w.command("assign triage tanaka", Permission::kResponder);
     CHECK(w.incident.steps.at("triage").assignee == "tanaka");
-    CHECK(t.timeline.back().data["before"] == "");
-    CHECK(t.timeline.back().data["after"] == "tanaka");
-    CHECK(t.timeline.back().actor == "tester");
+    // The command's entry, then the notification that tells the step's owner.
+    REQUIRE(t.timeline.size() == 2);
+    CHECK(t.timeline.front().data["before"] == "");
+    CHECK(t.timeline.front().data["after"] == "tanaka");
+    CHECK(t.timeline.front().actor == "tester");
+    REQUIRE(t.notifications.size() == 1);
+    CHECK(t.notifications[0].kind == "assigned");
+    CHECK(t.notifications[0].step == "triage");
+    CHECK(t.notifications[0].roles == std::vector<std::string>{"csirt"});
+    CHECK(t.notifications[0].text.find("tanaka") != std::string::npos);
     w.command("note 記者から電話");
     CHECK(w.history.back().timeline.back().text == "記者から電話");
     w.command("severity medium");
@@ -378,4 +394,42 @@ TEST_CASE("exercise incidents are marked in every notification") {
     const auto& tr = w.open(e);
     CHECK(tr.notifications[0].exercise);
     CHECK(tr.notifications[0].title.rfind("【訓練】[EXERCISE] ", 0) == 0);
+}
+
+TEST_CASE("owners hear before a step is due, when it is overdue, and when a decision waits") {
+    World w(kGraph);
+    w.open();
+    // triage is due in 30 minutes: a reminder when a fifth is left (6 minutes before).
+    CHECK(w.incident.timers.at(T("soon:triage")) == w.now + 24 * kMinute);
+    CHECK(w.incident.timers.count(T("due:triage")) == 0);  // scheduled by the reminder
+    const std::size_t before = w.notifications().size();
+    w.advance(24 * kMinute);
+    auto kinds = [&](std::size_t from) {
+        std::vector<std::string> out;
+        const auto all = w.notifications();
+        for (std::size_t i = from; i < all.size(); ++i)
+            out.push_back(all[i].kind);
+        return out;
+    };
+    CHECK(kinds(before) == std::vector<std::string>{"due_soon"});
+    CHECK(w.incident.timers.at(T("due:triage")) == w.now + 6 * kMinute);
+    CHECK(w.notifications().back().roles == std::vector<std::string>{"csirt"});
+    CHECK(w.notifications().back().step == "triage");
+    const std::size_t at_due = w.notifications().size();
+    w.advance(6 * kMinute);
+    // Overdue: the owner is told, and the overdue escalation rule fires.
+    CHECK(kinds(at_due) == std::vector<std::string>{"overdue", "escalation"});
+    // Finishing a step cancels its reminder; the decision that starts asks its owner.
+    const std::size_t at_done = w.notifications().size();
+    w.command("done triage", Permission::kResponder);
+    CHECK(w.incident.timers.count(T("soon:triage")) == 0);
+    const auto after = kinds(at_done);
+    CHECK(std::find(after.begin(), after.end(), "decision") != after.end());
+    for (const auto& n : w.notifications()) {
+        if (n.kind == "decision") {
+            CHECK(n.step == "decide");
+            CHECK(n.options == std::vector<std::string>{"restore", "rebuild"});
+            CHECK(n.roles == std::vector<std::string>{"lead"});
+        }
+    }
 }

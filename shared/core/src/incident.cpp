@@ -1,4 +1,5 @@
 #include <array>
+#include <cctype>
 
 #include <sonae/core/incident.hpp>
 
@@ -49,6 +50,35 @@ const ServiceClock* Incident::service(const std::string& sid) const {
             return &s;
     }
     return nullptr;
+}
+
+std::string incident_id_prefix(const std::string& tenant) {
+    return tenant == "default" ? std::string{} : tenant + ".";
+}
+
+std::optional<std::string> tenant_of_incident(std::string_view text) {
+    const auto dot = text.find('.');
+    std::string tenant = "default";
+    std::string_view id = text;
+    if (dot != std::string_view::npos) {
+        tenant = std::string(text.substr(0, dot));
+        id = text.substr(dot + 1);
+        if (tenant.empty() || tenant == "default")
+            return std::nullopt;
+        for (char c : tenant) {
+            const auto u = static_cast<unsigned char>(c);
+            if (!(std::islower(u) || std::isdigit(u) || c == '-'))
+                return std::nullopt;
+        }
+    }
+    // INC-YYYYMMDD-NNNN (four digits or more)
+    if (id.size() < 17 || id.substr(0, 4) != "INC-" || id[12] != '-')
+        return std::nullopt;
+    for (std::size_t i = 4; i < id.size(); ++i) {
+        if (i != 12 && !std::isdigit(static_cast<unsigned char>(id[i])))
+            return std::nullopt;
+    }
+    return tenant;
 }
 
 json to_json(const Incident& i) {

@@ -18,6 +18,22 @@ const Messages& Messages::defaults() {
              "影響業務/services: {{services_text}}\n資産/assets: {{hosts}}"},
             {"step.title", "{{step.title}} — {{title}}"},
             {"step.text", "{{step.title}}"},
+            {"assigned.title", "[担当/ASSIGNED] {{step.title}} — {{title}}"},
+            {"assigned.text",
+             "{{step.title}} の担当は {{assignee}} です / {{assignee}} now owns {{step.title}} "
+             "({{id}})"},
+            {"due_soon.title", "[期限間近/DUE SOON] {{step.title}} — {{title}}"},
+            {"due_soon.text",
+             "{{step.title}} の期限は {{step.due}} です / {{step.title}} is due at {{step.due}} "
+             "({{id}})"},
+            {"overdue.title", "[期限超過/OVERDUE] {{step.title}} — {{title}}"},
+            {"overdue.text",
+             "{{step.title}} が期限 {{step.due}} を過ぎました / {{step.title}} is overdue since "
+             "{{step.due}} ({{id}})"},
+            {"decision.title", "[判断/DECISION] {{step.title}} — {{title}}"},
+            {"decision.text",
+             "判断してください: {{step.options}} / a decision is needed: {{step.options}} "
+             "({{id}})"},
             {"escalation.title", "[エスカレーション/ESCALATION] {{title}}"},
             {"escalation.text", "{{title}} ({{id}}): エスカレーション {{escalation}} / escalation"},
             {"manual_escalation.text",

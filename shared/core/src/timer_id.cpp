@@ -4,6 +4,7 @@ namespace sonae::core {
 namespace {
 
 constexpr std::string_view kDue = "due";
+constexpr std::string_view kSoon = "soon";
 constexpr std::string_view kWait = "wait";
 constexpr std::string_view kEscalation = "esc";
 constexpr std::string_view kRto = "rto";
@@ -19,6 +20,8 @@ std::optional<TimerId> TimerId::parse(std::string_view text) {
     std::string rest(text.substr(colon + 1));
     if (kind == kDue)
         return due(std::move(rest));
+    if (kind == kSoon)
+        return soon(std::move(rest));
     if (kind == kWait)
         return wait(std::move(rest));
     if (kind == kRto)
@@ -41,6 +44,9 @@ std::string TimerId::str() const {
     switch (kind) {
         case Kind::kDue:
             k = kDue;
+            break;
+        case Kind::kSoon:
+            k = kSoon;
             break;
         case Kind::kWait:
             k = kWait;

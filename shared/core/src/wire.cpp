@@ -17,6 +17,15 @@ Result<T> read_message(const json& j, const char* what, F&& read) {
     }
 }
 
+json reply_to_json(const ReplyTo& r) {
+    return {{"platform", r.platform}, {"url", r.url}, {"channel", r.channel}, {"user", r.user}};
+}
+
+ReplyTo reply_to_from_json(const json& j) {
+    return ReplyTo{j.value("platform", ""), j.value("url", ""), j.value("channel", ""),
+                   j.value("user", "")};
+}
+
 }  // namespace
 
 json to_json(const Notification& n) {
@@ -35,6 +44,10 @@ json to_json(const Notification& n) {
               {"at", format_timestamp(n.at)}};
     if (n.classification)
         j["classification"] = to_string(*n.classification);
+    if (!n.step.empty())
+        j["step"] = n.step;
+    if (!n.options.empty())
+        j["options"] = n.options;
     return j;
 }
 
@@ -56,6 +69,8 @@ Result<Notification> notification_from_json(const json& j) {
             n.classification = parse_classification(it->get<std::string>());
         n.exercise = j.value("exercise", false);
         n.at = parse_timestamp(j.value("at", "")).value_or(0);
+        n.step = j.value("step", "");
+        n.options = j.value("options", std::vector<std::string>{});
         return n;
     });
 }
@@ -86,10 +101,13 @@ Result<HttpAction> http_action_from_json(const json& j) {
 }
 
 json to_json(const CommandMessage& c) {
-    return {{"id", c.id},         {"type", wire::kTypeCommand},
-            {"tenant", c.tenant}, {"incident", c.incident},
-            {"actor", c.actor},   {"permission", to_string(c.permission)},
-            {"text", c.text}};
+    json j = {{"id", c.id},         {"type", wire::kTypeCommand},
+              {"tenant", c.tenant}, {"incident", c.incident},
+              {"actor", c.actor},   {"permission", to_string(c.permission)},
+              {"text", c.text}};
+    if (!c.reply.empty())
+        j["reply"] = reply_to_json(c.reply);
+    return j;
 }
 
 Result<CommandMessage> command_message_from_json(const json& j) {
@@ -102,6 +120,8 @@ Result<CommandMessage> command_message_from_json(const json& j) {
         c.permission =
             parse_permission(j.value("permission", "viewer")).value_or(Permission::kViewer);
         c.text = j.at("text").get<std::string>();
+        if (auto it = j.find("reply"); it != j.end() && it->is_object())
+            c.reply = reply_to_from_json(*it);
         return c;
     });
 }
@@ -138,6 +158,29 @@ Result<CommandReply> command_reply_from_json(const json& j) {
     });
 }
 
+json to_json(const ChatReply& r) {
+    return {{"id", r.id},
+            {"type", wire::kTypeReply},
+            {"tenant", r.tenant},
+            {"incident", r.incident},
+            {"to", reply_to_json(r.to)},
+            {"ok", r.ok},
+            {"text", r.text}};
+}
+
+Result<ChatReply> chat_reply_from_json(const json& j) {
+    return read_message<ChatReply>(j, "reply", [&] {
+        ChatReply r;
+        r.id = j.at("id").get<std::string>();
+        r.tenant = j.value("tenant", "default");
+        r.incident = j.value("incident", "");
+        r.to = reply_to_from_json(j.at("to"));
+        r.ok = j.value("ok", false);
+        r.text = j.at("text").get<std::string>();
+        return r;
+    });
+}
+
 OutboxEntry OutboxEntry::of(const Notification& n) {
     return {wire::kNotifications, n.id, wire::kTypeNotification, to_json(n).dump()};
 }
@@ -149,6 +192,9 @@ OutboxEntry OutboxEntry::of(const ActionResult& r) {
 }
 OutboxEntry OutboxEntry::of(const CommandMessage& c) {
     return {wire::kCommands, c.id, wire::kTypeCommand, to_json(c).dump()};
+}
+OutboxEntry OutboxEntry::of(const ChatReply& r) {
+    return {wire::kNotifications, r.id, wire::kTypeReply, to_json(r).dump()};
 }
 
 json to_json(const OutboxEntry& o) {

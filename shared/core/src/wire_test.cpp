@@ -35,7 +35,13 @@ TEST_CASE("every message round-trips through its JSON") {
     REQUIRE(a2);
     CHECK(to_json(*a2) == to_json(a));
 
-    CommandMessage c{"c1", "town-b", "INC-2", "slack:U1", Permission::kCommander, "ack"};
+    CommandMessage c{"c1",
+                     "town-b",
+                     "town-b.INC-20260401-0002",
+                     "slack:U1",
+                     Permission::kCommander,
+                     "ack",
+                     ReplyTo{"slack", "https://hooks.slack.com/x", "C1", "U1"}};
     auto c2 = command_message_from_json(to_json(c));
     REQUIRE(c2);
     CHECK(to_json(*c2) == to_json(c));
@@ -46,6 +52,19 @@ TEST_CASE("every message round-trips through its JSON") {
     REQUIRE(r2);
     CHECK(to_json(*r2) == to_json(r));
     CHECK(to_json(r)["type"] == wire::kTypeActionResult);
+
+    CHECK(c2->reply.url == "https://hooks.slack.com/x");
+    CommandMessage plain = c;
+    plain.reply = {};
+    CHECK_FALSE(to_json(plain).contains("reply"));
+
+    ChatReply chat{"reply:c1", "default", "INC-1", ReplyTo{"lineworks", "", "ch-1", "u-1"},
+                   true,       "✓ ack"};
+    auto chat2 = chat_reply_from_json(to_json(chat));
+    REQUIRE(chat2);
+    CHECK(to_json(*chat2) == to_json(chat));
+    CHECK(OutboxEntry::of(chat).type == wire::kTypeReply);
+    CHECK(OutboxEntry::of(chat).routing_key == wire::kNotifications);
 
     CommandReply reply{"c1", false, "unknown step"};
     auto reply2 = command_reply_from_json(to_json(reply));

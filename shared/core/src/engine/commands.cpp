@@ -51,6 +51,7 @@ Result<Ok> Run::on_command(const CommandInput& in) {
                       {"before", before},
                       {"after", c.arg}},
                      actor);
+            notify_step("assigned", *step, {{"assignee", c.arg}});
             break;
         }
         case Verb::kDone:

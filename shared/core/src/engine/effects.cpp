@@ -144,6 +144,22 @@ void Run::notify(const std::string& kind, const NotifyTarget& target, const std:
              {{"notification", tr_.notifications.back().id}});
 }
 
+void Run::notify_step(const std::string& kind, const Step& s, const json& extra) {
+    const StepState& st = inc().steps[s.id];
+    json ex = extra;
+    ex["step"] = {
+        {"id", s.id},
+        {"title", s.title},
+        {"owner", s.owner},
+        {"options", join(s.options, " / ")},
+        {"due", st.due_at ? format_timestamp_offset(st.due_at, catalog_.utc_offset_minutes) : ""}};
+    const NotifyTarget target = s.owner.empty() ? open_target() : NotifyTarget{{s.owner}, {}};
+    notify(kind, target, msg((kind + ".title").c_str()), msg((kind + ".text").c_str()), ex);
+    Notification& n = tr_.notifications.back();
+    n.step = s.id;
+    n.options = s.options;
+}
+
 NotifyTarget Run::open_target() const {
     if (!pb_.notify.empty())
         return pb_.notify;

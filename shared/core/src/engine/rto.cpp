@@ -14,9 +14,14 @@ void Run::add_services(const std::vector<std::string>& ids, bool start) {
         if (svc == nullptr)
             continue;  // lint reports unknown services
         inc().services.push_back(ServiceClock{svc->id, svc->name, svc->rto, 0, 0, false, false});
-        timeline("service",
-                 "impacted service " + svc->name + " (RTO " + format_duration(svc->rto) + ")",
-                 {{"service", svc->id}, {"rto_seconds", svc->rto / kSecond}});
+        const json impacted = {{"service", svc->id}, {"rto_seconds", svc->rto / kSecond}};
+        if (opening_) {
+            opening_data()["services"].push_back(impacted);
+        } else {
+            timeline("service",
+                     "impacted service " + svc->name + " (RTO " + format_duration(svc->rto) + ")",
+                     impacted);
+        }
         if (start)
             start_clock(svc->id);
         // The service's classification raises the incident's.

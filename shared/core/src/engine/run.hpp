@@ -72,6 +72,8 @@ class Run {
     // A text of the message catalog (messages.hpp).
     const std::string& msg(const char* key) const { return engine_.messages().get(key); }
     NotifyTarget open_target() const;
+    // A notification about one step (assigned, due soon, overdue, decision) to its owner role.
+    void notify_step(const std::string& kind, const Step& s, const json& extra = json::object());
 
     // steps.cpp
     bool holds(const std::optional<Condition>& c);
@@ -102,6 +104,10 @@ class Run {
     const Catalog& catalog_;
     Transition& tr_;
     TimePoint now_;
+    // While opening, the first event and the first impacted services are told in the "opened"
+    // entry itself (one timeline entry instead of several: Redis memory per incident).
+    std::optional<std::size_t> opening_;  // index of that entry in tr_.timeline
+    json& opening_data() { return tr_.timeline.at(*opening_).data; }
 };
 
 }  // namespace sonae::core::detail

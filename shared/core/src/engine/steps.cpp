@@ -55,7 +55,15 @@ void Run::activate(const Step& s, StepState& st) {
     st.activated_at = now_;
     if (s.due) {
         st.due_at = (s.due_from_start ? inc().opened_at : now_) + *s.due;
-        schedule(TimerId::due(s.id), st.due_at);
+        // The owner hears before the due time: when a fifth of the time is left, at least a
+        // minute and at most half an hour before. One timer at a time per step (each pending
+        // timer costs Redis memory): the reminder schedules the due time when it fires.
+        const Duration before = std::clamp<Duration>((st.due_at - now_) / 5, kMinute, 30 * kMinute);
+        const bool remind = s.type == StepType::kTask || s.type == StepType::kDecision;
+        if (remind && st.due_at - before > now_)
+            schedule(TimerId::soon(s.id), st.due_at - before);
+        else
+            schedule(TimerId::due(s.id), st.due_at);
     }
     json data = {
         {"step", s.id}, {"type", to_string(s.type)}, {"before", "pending"}, {"after", "active"}};
@@ -94,8 +102,10 @@ void Run::activate(const Step& s, StepState& st) {
             tr_.actions.push_back(std::move(a));
             break;
         }
-        case StepType::kTask:
         case StepType::kDecision:
+            notify_step("decision", s);
+            break;
+        case StepType::kTask:
             break;
     }
 }
@@ -109,6 +119,7 @@ void Run::finish_step(const Step& s, StepStatus to, const std::string& note,
     if (!note.empty())
         st.note = note;
     cancel(TimerId::due(s.id));
+    cancel(TimerId::soon(s.id));
     cancel(TimerId::wait(s.id));
     json data = {{"step", s.id}, {"before", to_string(from)}, {"after", to_string(to)}};
     if (!note.empty())
@@ -180,6 +191,11 @@ void Run::on_event(const Event& e) {
         case Action::kTrigger:
             ++a.count;
             a.resolved = false;
+            if (opening_) {
+                opening_data()["dedup_key"] = key;
+                opening_data()["severity"] = to_string(e.severity);
+                break;
+            }
             timeline("event", e.title + " (count " + std::to_string(a.count) + ")",
                      {{"event", e.id},
                       {"dedup_key", key},
@@ -258,9 +274,12 @@ void Run::open(const Event& e, const std::string& id) {
     i.labels = e.labels;
     for (const auto& s : pb_.steps)
         i.steps[s.id] = StepState{};
-    timeline("opened", "opened from " + e.source + " with playbook " + pb_.id,
+    // One entry tells the opening: the alert, the playbook and the impacted services.
+    timeline("opened", "opened from " + e.source + " with playbook " + pb_.id + ": " + e.title,
              {{"playbook", pb_.id}, {"version", pb_.version}, {"event", e.id}},
              "source:" + e.source);
+    const std::size_t entry = tr_.timeline.size() - 1;
+    opening_ = entry;
     std::vector<std::string> services = catalog_.impacted_services(e.assets);
     add_unique(services, pb_.services);
     const bool start = pb_.rto_start == RtoStart::kDetection;
@@ -272,6 +291,14 @@ void Run::open(const Event& e, const std::string& id) {
             i.assets.push_back(asset);
     }
     add_services(services, start);
+    opening_.reset();
+    if (!i.services.empty()) {
+        std::string names;
+        for (const auto& svc : i.services)
+            names +=
+                (names.empty() ? "" : ", ") + svc.name + " (RTO " + format_duration(svc.rto) + ")";
+        tr_.timeline[entry].text += "; impacted: " + names;
+    }
     for (const auto& esc : pb_.escalation) {
         if (esc.trigger == EscalationTrigger::kAfter) {
             schedule(TimerId::escalation(esc.id), now_ + esc.after);

@@ -20,6 +20,7 @@ void Run::on_timer(const TimerId& id, TimePoint due) {
                 return;
             timeline("overdue", "step overdue: " + s->id + " (" + s->title + ")",
                      {{"step", s->id}});
+            notify_step("overdue", *s);
             const json extra = {
                 {"step", {{"id", s->id}, {"title", s->title}, {"owner", s->owner}}}};
             for (const auto& e : pb_.escalation) {
@@ -29,6 +30,14 @@ void Run::on_timer(const TimerId& id, TimePoint due) {
                     std::find(e.steps.begin(), e.steps.end(), s->id) == e.steps.end())
                     continue;
                 fire(e, e.id + ":" + s->id, extra);
+            }
+            break;
+        }
+        case TimerId::Kind::kSoon: {
+            const Step* s = pb_.step(id.subject);
+            if (s != nullptr && i.steps[id.subject].status == StepStatus::kActive) {
+                notify_step("due_soon", *s);
+                schedule(TimerId::due(s->id), i.steps[id.subject].due_at);
             }
             break;
         }

@@ -46,6 +46,14 @@ std::string help_text();
 Result<Command> parse_command(std::string_view text);
 std::string format_command(const Command& c);
 
+// A chat line may name its incident first or last ("INC-20260401-0001 ack", "done isolate
+// INC-20260401-0001"; core::tenant_of_incident): that id, and the line without it.
+struct IncidentAndCommand {
+    std::string incident;  // empty when the line names none
+    std::string command;
+};
+IncidentAndCommand split_incident(std::string_view text);
+
 // Permission roles of responders and API tokens, ordered by power.
 enum class Permission { kViewer = 0, kResponder = 1, kCommander = 2, kAdmin = 3 };
 std::optional<Permission> parse_permission(std::string_view s);  // "prefecture" -> commander

@@ -84,6 +84,12 @@ struct Incident {
     const ServiceClock* service(const std::string& id) const;
 };
 
+// Incident ids: INC-YYYYMMDD-NNNN in the default tenant, "<tenant>.INC-YYYYMMDD-NNNN" in every
+// other, so that an id names its tenant and stays URL-safe (tenant names are [a-z0-9-]).
+std::string incident_id_prefix(const std::string& tenant);
+// The tenant an incident id names ("default" without a prefix); none when `text` is no id.
+std::optional<std::string> tenant_of_incident(std::string_view text);
+
 nlohmann::json to_json(const Incident& i);
 Incident incident_from_json(const nlohmann::json& j);  // throws nlohmann::json::exception
 

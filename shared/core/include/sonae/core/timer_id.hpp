@@ -1,6 +1,7 @@
 // The id of a timer an incident holds: one parse and one format instead of string prefixes.
-// The text form ("due:<step>", "wait:<step>", "esc:<rule>", "esc:<rule>:<service>",
-// "rto:<service>", "predict:<service>") is what incident state and Redis store.
+// The text form ("due:<step>", "soon:<step>", "wait:<step>", "esc:<rule>",
+// "esc:<rule>:<service>", "rto:<service>", "predict:<service>") is what incident state and Redis
+// store.
 #pragma once
 
 #include <optional>
@@ -12,16 +13,18 @@ namespace sonae::core {
 struct TimerId {
     enum class Kind {
         kDue,         // a step's due time
+        kSoon,        // a step's due time is near (its owner is reminded)
         kWait,        // a wait step ends
         kEscalation,  // an escalation rule (per service for RTO fractions)
         kRto,         // a service's RTO deadline
         kPredict,     // the projection of a service's recovery crosses its deadline
     };
     Kind kind = Kind::kDue;
-    std::string subject;  // step (due, wait), rule (escalation) or service (rto, predict)
+    std::string subject;  // step (due, soon, wait), rule (escalation) or service (rto, predict)
     std::string service;  // escalation at a fraction of this service's RTO; else empty
 
     static TimerId due(std::string step) { return {Kind::kDue, std::move(step), {}}; }
+    static TimerId soon(std::string step) { return {Kind::kSoon, std::move(step), {}}; }
     static TimerId wait(std::string step) { return {Kind::kWait, std::move(step), {}}; }
     static TimerId escalation(std::string rule, std::string service = {}) {
         return {Kind::kEscalation, std::move(rule), std::move(service)};

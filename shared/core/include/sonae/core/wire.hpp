@@ -6,6 +6,7 @@
 //   commands        command          CommandMessage (chat, CLI, REST API → orchestrator)
 //   commands        action-result    ActionResult (notifier → orchestrator)
 //   notifications   notification     Notification (orchestrator → notifier)
+//   notifications   reply            ChatReply: a command's answer to post back to chat
 //   actions         action           HttpAction (orchestrator → notifier)
 // CommandReply is the orchestrator's answer to a command; OutboxEntry is a message a committed
 // transition still has to publish (kept in Redis until the broker confirmed it).
@@ -36,13 +37,15 @@ inline constexpr const char* kTypeCommand = "command";
 inline constexpr const char* kTypeActionResult = "action-result";
 inline constexpr const char* kTypeNotification = "notification";
 inline constexpr const char* kTypeAction = "action";
+inline constexpr const char* kTypeReply = "reply";
 }  // namespace wire
 
 struct Notification {
     std::string id;  // stable: "<tenant>:<incident>:n<seq>" (webhook-id, de-duplication)
     std::string tenant;
     std::string incident_id;
-    std::string kind;  // opened, escalation, step, severity, rto, resolved
+    // opened, step, assigned, due_soon, overdue, decision, escalation, severity, rto, resolved
+    std::string kind;
     std::string title;
     std::string text;
     std::string redacted_title;  // for channels cleared below the incident's classification
@@ -53,6 +56,8 @@ struct Notification {
     std::optional<Classification> classification;
     bool exercise = false;
     TimePoint at = 0;
+    std::string step;  // the step it is about (assigned, due soon, overdue, decision)
+    std::vector<std::string> options;  // a decision's options (chat buttons)
 };
 nlohmann::json to_json(const Notification& n);
 Result<Notification> notification_from_json(const nlohmann::json& j);
@@ -73,6 +78,16 @@ struct HttpAction {
 nlohmann::json to_json(const HttpAction& a);
 Result<HttpAction> http_action_from_json(const nlohmann::json& j);
 
+// Where the answer to a command goes when nobody waits for it in the request (chat platforms
+// that want a quick acknowledgement and the result later).
+struct ReplyTo {
+    std::string platform;  // slack | mattermost | lineworks; empty: no message back
+    std::string url;       // slack, mattermost: the request's response_url
+    std::string channel;   // lineworks: the channel the command came from (empty: 1:1)
+    std::string user;      // lineworks: the user who sent it
+    bool empty() const { return platform.empty(); }
+};
+
 struct CommandMessage {
     std::string id;  // unique per command: the idempotency key
     std::string tenant = "default";
@@ -80,6 +95,7 @@ struct CommandMessage {
     std::string actor;  // responder id, "api:<token name>"
     Permission permission = Permission::kViewer;
     std::string text;  // the command line
+    ReplyTo reply;
 };
 nlohmann::json to_json(const CommandMessage& c);
 Result<CommandMessage> command_message_from_json(const nlohmann::json& j);
@@ -101,6 +117,18 @@ struct CommandReply {
     bool ok = false;
     std::string message;
 };
+
+// A command's answer on its way back to the chat it came from (notifier → platform).
+struct ChatReply {
+    std::string id;  // "reply:<command id>"
+    std::string tenant = "default";
+    std::string incident;
+    ReplyTo to;
+    bool ok = false;
+    std::string text;
+};
+nlohmann::json to_json(const ChatReply& r);
+Result<ChatReply> chat_reply_from_json(const nlohmann::json& j);
 nlohmann::json to_json(const CommandReply& r);
 Result<CommandReply> command_reply_from_json(const nlohmann::json& j);
 
@@ -114,6 +142,7 @@ struct OutboxEntry {
     static OutboxEntry of(const HttpAction& a);
     static OutboxEntry of(const ActionResult& r);
     static OutboxEntry of(const CommandMessage& c);
+    static OutboxEntry of(const ChatReply& r);
 };
 nlohmann::json to_json(const OutboxEntry& o);
 Result<OutboxEntry> outbox_entry_from_json(const nlohmann::json& j);
