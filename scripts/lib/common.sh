@@ -10,6 +10,8 @@ SONAE_PACKAGES=(
   libssl-dev libvalijson-dev libkainjow-mustache-dev libcli11-dev libcurl4-openssl-dev
   redis-server rabbitmq-server
 )
+# What only the tests need: a real SMTP server, and openssl for test keys.
+SONAE_TEST_PACKAGES=(python3-aiosmtpd openssl)
 SONAE_PGIDS=()
 
 log() { printf '\033[1;34m[sonae]\033[0m %s\n' "$*" >&2; }

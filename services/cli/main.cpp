@@ -44,6 +44,13 @@ int main(int argc, char** argv) {
     simulate->add_option("--what-if", sim.what_if,
                          "step=duration: how long players take for a step");
 
+    auto* incident = app.add_subcommand("incident", "incident operations");
+    incident->require_subcommand(1);
+    sonae::cli::VerifyArgs verify{"", env->redis_url, env->prefix};
+    auto* verify_cmd = incident->add_subcommand(
+        "verify", "check an incident's tamper-evident timeline in Redis (SONAE_REDIS_URL)");
+    verify_cmd->add_option("id", verify.incident, "incident id")->required();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -58,6 +65,8 @@ int main(int argc, char** argv) {
         lint.schema_dir = schema_dir;
         return sonae::cli::run_lint(lint);
     }
+    if (*verify_cmd)
+        return sonae::cli::run_verify(verify);
     if (*simulate) {
         sim.schema_dir = schema_dir;
         return sonae::cli::run_simulate(sim);

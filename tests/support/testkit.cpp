@@ -183,20 +183,27 @@ Receiver::Receiver() {
             r.at = std::chrono::steady_clock::now();
             int status = 200;
             int retry_after = 0;
+            std::string body = "{}";
             std::chrono::milliseconds delay{0};
             {
                 std::lock_guard lock(mu_);
-                requests_.push_back(std::move(r));
                 status = status_;
                 delay = delay_;
                 retry_after = retry_after_;
+                for (const auto& [path, answer] : answers_) {
+                    if (r.target.rfind(path, 0) == 0) {
+                        status = answer.first;
+                        body = answer.second;
+                    }
+                }
+                requests_.push_back(std::move(r));
             }
             if (delay.count() > 0) {
                 // A receiver that hangs: the answer comes late (or never, for the client).
                 boost::asio::steady_timer t(co_await boost::asio::this_coro::executor, delay);
                 co_await t.async_wait(boost::asio::use_awaitable);
             }
-            auto res = http::json_response(static_cast<http::Status>(status), "{}");
+            auto res = http::json_response(static_cast<http::Status>(status), body);
             if (retry_after > 0)
                 res.set(boost::beast::http::field::retry_after, std::to_string(retry_after));
             co_return res;
@@ -223,6 +230,60 @@ std::vector<Received> Receiver::requests() {
 void Receiver::set_status(int status) {
     std::lock_guard lock(mu_);
     status_ = status;
+}
+
+void Receiver::set_answer(const std::string& path, int status, const std::string& body) {
+    std::lock_guard lock(mu_);
+    answers_[path] = {status, body};
+}
+
+SmtpServer::SmtpServer() : port_(free_port()), dir_(make_temp_dir("smtp")) {
+    const std::string maildir = dir_ + "/Maildir";
+    process_ = std::make_unique<Process>(
+        "/usr/bin/python3", std::map<std::string, std::string>{}, dir_ + "/smtp.log",
+        std::vector<std::string>{"-m", "aiosmtpd", "-n", "-l", "127.0.0.1:" + std::to_string(port_),
+                                 "-c", "aiosmtpd.handlers.Mailbox", maildir});
+    const bool up = wait_until(
+        [&] {
+            boost::asio::io_context ioc;
+            boost::asio::ip::tcp::socket sock(ioc);
+            boost::system::error_code ec;
+            sock.connect(
+                {boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port_)},
+                ec);
+            return !ec;
+        },
+        std::chrono::seconds(20));
+    if (!up)
+        FAIL("the SMTP server did not start:\n" << process_->log());
+}
+
+SmtpServer::~SmtpServer() = default;
+
+nlohmann::json SmtpServer::messages() const {
+    // Python's own parser decodes RFC 2047 subjects and transfer encodings.
+    const std::string script = R"(
+import json, mailbox, sys
+from email.header import decode_header, make_header
+out = []
+for m in mailbox.Maildir(sys.argv[1], factory=None):
+    part = m
+    if m.is_multipart():
+        part = next(p for p in m.walk() if p.get_content_type() == 'text/plain')
+    out.append({'subject': str(make_header(decode_header(m['Subject']))),
+                'from': m['From'], 'to': m['To'], 'message_id': m['Message-ID'],
+                'references': m['References'], 'content_type': part.get_content_type(),
+                'charset': part.get_content_charset(),
+                'body': part.get_payload(decode=True).decode(part.get_content_charset())})
+print(json.dumps(out))
+)";
+    const std::string script_path = dir_ + "/read.py";
+    write_file(script_path, script);
+    const std::string out_path = dir_ + "/messages.json";
+    std::filesystem::remove(out_path);  // a Process appends to its log
+    Process reader("/usr/bin/python3", {}, out_path, {script_path, dir_ + "/Maildir"});
+    wait_until([&] { return !reader.alive(); }, std::chrono::seconds(20));
+    return nlohmann::json::parse(read_file(out_path), nullptr, false);
 }
 
 void Receiver::set_retry_after(int seconds) {

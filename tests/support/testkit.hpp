@@ -65,6 +65,8 @@ struct Received {
     std::chrono::steady_clock::time_point at;  // when it arrived
 };
 
+class Process;
+
 // An HTTP receiver on 127.0.0.1 that records every request and answers `status`.
 class Receiver {
   public:
@@ -77,6 +79,8 @@ class Receiver {
     void set_delay(std::chrono::milliseconds delay);
     // Adds Retry-After: <seconds> to answers (0: none).
     void set_retry_after(int seconds);
+    // Answers requests whose target starts with `path` with this status and JSON body.
+    void set_answer(const std::string& path, int status, const std::string& body);
 
   private:
     boost::asio::io_context ioc_;
@@ -87,6 +91,24 @@ class Receiver {
     int status_ = 200;
     std::chrono::milliseconds delay_{0};
     int retry_after_ = 0;
+    std::map<std::string, std::pair<int, std::string>> answers_;
+};
+
+// A real SMTP server (Debian's python3-aiosmtpd) on a free port, storing what it receives in a
+// Maildir; messages() reads them back with Python's e-mail parser.
+class SmtpServer {
+  public:
+    SmtpServer();
+    ~SmtpServer();
+    std::string url() const { return "smtp://127.0.0.1:" + std::to_string(port_); }
+    // Each message as {"subject" (decoded), "from", "to", "message_id", "references",
+    // "content_type", "body" (decoded text/plain)}.
+    nlohmann::json messages() const;
+
+  private:
+    int port_ = 0;
+    std::string dir_;
+    std::unique_ptr<Process> process_;
 };
 
 // A broker stand-in for component tests: records what a service publishes.

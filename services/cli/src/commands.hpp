@@ -25,4 +25,13 @@ struct SimulateArgs {
 };
 int run_simulate(const SimulateArgs& args);
 
+struct VerifyArgs {
+    std::string incident;
+    std::string redis_url;
+    std::string prefix;
+};
+// The tamper-evident timeline of one incident, checked from Redis: 0 intact, 1 broken or not
+// found, 2 usage.
+int run_verify(const VerifyArgs& args);
+
 }  // namespace sonae::cli

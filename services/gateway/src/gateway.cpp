@@ -4,15 +4,13 @@
 #include <chrono>
 #include <sstream>
 
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/execution/outstanding_work.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/prefer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/field.hpp>
 #include <spdlog/spdlog.h>
 
 #include <sonae/crypto/crypto.hpp>
+
+#include "async.hpp"
 
 namespace sonae::gateway {
 namespace {
@@ -20,24 +18,6 @@ namespace {
 namespace asio = boost::asio;
 namespace bhttp = boost::beast::http;
 using nlohmann::json;
-
-// Bridges the publisher thread's callback into the caller's executor (a coroutine here), keeping
-// the io_context alive while the broker has not answered.
-template <typename Token>
-auto async_publish(amqp::Publisher& publisher, std::vector<amqp::Message> messages, Token&& token) {
-    return asio::async_initiate<Token, void(amqp::PublishOutcome)>(
-        [&publisher](auto handler, std::vector<amqp::Message> msgs) {
-            auto executor = asio::prefer(asio::get_associated_executor(handler),
-                                         asio::execution::outstanding_work.tracked);
-            auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-            publisher.submit(std::move(msgs), [shared, executor](amqp::PublishOutcome outcome) {
-                asio::post(executor, [shared, outcome = std::move(outcome)]() mutable {
-                    (*shared)(std::move(outcome));
-                });
-            });
-        },
-        token, std::move(messages));
-}
 
 // application/json, text/json and application/*+json, case-insensitively (RFC 9110), except
 // CloudEvents batches, which sonae does not take.
@@ -55,26 +35,21 @@ bool json_content_type(std::string_view ct) {
            base.substr(base.size() - 5) == "+json";
 }
 
-ingest::HeaderMap headers_of(const http::Request& req) {
-    ingest::HeaderMap h;
-    for (const auto& f : req)
-        h.set(f.name_string(), std::string(f.value()));
-    return h;
-}
-
 constexpr std::array<int, 12> kStatuses{200, 202, 400, 401, 403, 404, 413, 415, 429, 500, 503, 405};
 
 }  // namespace
 
 Gateway::Gateway(const config::Config& config, const core::SchemaValidator& event_schema,
                  amqp::Publisher& publisher, Health& health, const clock::Clock& clock,
-                 Options options)
+                 Options options, RedisWorker* redis)
     : config_(config),
       event_schema_(event_schema),
       publisher_(publisher),
       health_(health),
       clock_(clock),
-      options_(std::move(options)) {
+      options_(std::move(options)),
+      redis_(redis),
+      keys_{options_.topology.prefix} {
     for (const auto& s : config_.sources) {
         limiters_[s.name] = std::make_unique<ingest::RateLimiter>(s.rate_per_s, s.burst);
     }
@@ -157,6 +132,8 @@ asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
         }
     } else if (path == "/v2/enqueue") {
         res = co_await enqueue(req);
+    } else if (path.rfind("/v1/chatops/", 0) == 0) {
+        res = co_await chat(req, path.substr(12));
     } else {
         res = error_response({core::ErrorCode::kNotFound, "no such endpoint", ""}, req.version());
     }
@@ -323,6 +300,10 @@ http::Response Gateway::metrics(unsigned version) const {
           "202.\n"
        << "# TYPE sonae_gateway_events_accepted_total counter\n"
        << "sonae_gateway_events_accepted_total " << events_accepted_.load() << "\n"
+       << "# HELP sonae_chat_verification_failures_total Chat requests refused: signature, "
+          "token or time window.\n"
+       << "# TYPE sonae_chat_verification_failures_total counter\n"
+       << "sonae_chat_verification_failures_total " << chat_verification_failures_.load() << "\n"
        << "# TYPE sonae_amqp_published_total counter\nsonae_amqp_published_total "
        << stats.published << "\n"
        << "# TYPE sonae_amqp_confirmed_total counter\nsonae_amqp_confirmed_total "

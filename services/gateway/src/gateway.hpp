@@ -6,6 +6,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <sonae/amqp/publisher.hpp>
@@ -16,6 +17,9 @@
 #include <sonae/core/schema.hpp>
 #include <sonae/http/server.hpp>
 #include <sonae/ingest/ingest.hpp>
+#include <sonae/store/keys.hpp>
+
+#include "chatops.hpp"
 
 namespace sonae::gateway {
 
@@ -23,6 +27,9 @@ struct Options {
     amqp::Topology topology;
     std::size_t max_json_depth = 64;
     int retry_after_s = 5;  // told to clients on 503
+    // Teams answers a command in its response: how long to wait for the orchestrator's result
+    // (Teams gives up after 5 s).
+    std::chrono::milliseconds sync_answer_wait{4000};
 };
 
 // Readiness of the dependencies, refreshed by a background probe.
@@ -32,10 +39,15 @@ struct Health {
 
 // Request handling, a pure function of the request and the gateway's collaborators: testable
 // in-process with a fake publisher and a manual clock (services/gateway/tests).
+class RedisWorker;
+
 class Gateway {
   public:
+    // `redis` serves chat-ops (replays, open incidents, command results); without it those
+    // routes answer 503.
     Gateway(const config::Config& config, const core::SchemaValidator& event_schema,
-            amqp::Publisher& publisher, Health& health, const clock::Clock& clock, Options options);
+            amqp::Publisher& publisher, Health& health, const clock::Clock& clock, Options options,
+            RedisWorker* redis = nullptr);
 
     boost::asio::awaitable<http::Response> handle(http::Request& req);
 
@@ -47,6 +59,16 @@ class Gateway {
     boost::asio::awaitable<http::Response> ingest(http::Request& req, const config::Source& source,
                                                   const std::string& query, bool pagerduty_api);
     boost::asio::awaitable<http::Response> enqueue(http::Request& req);
+    // Chat-ops (chat.cpp): verify, refuse replays, map the identity, publish the command, answer.
+    core::Result<chatops::Inbound> verify_chat(const std::string& route,
+                                               const ingest::HeaderMap& headers,
+                                               const std::string& body) const;
+    boost::asio::awaitable<http::Response> chat(http::Request& req, const std::string& route);
+    boost::asio::awaitable<http::Response> chat_command(const chatops::Inbound& in,
+                                                        unsigned version);
+    // The command's result from Redis, polled until it is there or `wait` passed.
+    boost::asio::awaitable<std::optional<core::CommandReply>> await_result(
+        const std::string& tenant, const std::string& id, std::chrono::milliseconds wait);
     http::Response metrics(unsigned version) const;
     http::Response readyz(unsigned version) const;
     void count(http::Status status);
@@ -57,9 +79,12 @@ class Gateway {
     Health& health_;
     const clock::Clock& clock_;
     Options options_;
+    RedisWorker* redis_;
+    store::Keys keys_;
     std::map<std::string, std::unique_ptr<ingest::RateLimiter>> limiters_;
 
     std::atomic<std::uint64_t> events_accepted_{0};
+    std::atomic<std::uint64_t> chat_verification_failures_{0};
     std::atomic<std::uint64_t> requests_{0};
     std::map<int, std::atomic<std::uint64_t>>
         by_status_;  // fixed set of statuses, created up front

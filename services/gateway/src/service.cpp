@@ -21,8 +21,9 @@ Service::Service(Settings settings, loader::Schemas schemas, const clock::Clock&
     : settings_(std::move(settings)),
       schemas_(std::move(schemas)),
       publisher_(publisher_options(settings_)),
+      redis_(settings_.redis, &health_),
       gateway_(settings_.config, schemas_.event(), publisher_, health_, clock,
-               Options{amqp::Topology{settings_.prefix}}),
+               Options{amqp::Topology{settings_.prefix}}, &redis_),
       server_(ioc_, settings_.server, [this](http::Request& req) { return gateway_.handle(req); }) {
 }
 
@@ -38,7 +39,7 @@ core::Result<std::unique_ptr<service::Service>> Service::create(const config::En
     Settings s;
     s.amqp = common->bus.amqp;
     s.redis = common->bus.redis;
-    s.redis.command_timeout = std::chrono::milliseconds(1000);  // the readiness probe's
+    s.redis.command_timeout = std::chrono::milliseconds(1000);  // never hold a request long
     s.server.address = env.http_address;
     s.server.port = env.http_port;
     for (const auto& src : cfg.sources)
@@ -54,7 +55,7 @@ core::Result<std::unique_ptr<service::Service>> Service::create(const config::En
 void Service::start() {
     started_ = true;
     publisher_.start();
-    threads_.spawn([this] { probe_redis(); });
+    redis_.start();
     server_.start();  // throws when the address is taken
     spdlog::info("listening on http://{}:{}", settings_.server.address, server_.port());
     for (int i = 0; i < settings_.threads; ++i)
@@ -73,20 +74,8 @@ void Service::stop() {
         std::this_thread::sleep_for(kStep);
     ioc_.stop();
     threads_.stop();
+    redis_.stop();
     publisher_.stop();
-}
-
-void Service::probe_redis() {
-    redis::Connection conn(settings_.redis);
-    service::Stop& stop = threads_.stop_flag();
-    while (!stop.requested()) {
-        try {
-            health_.redis = conn.command({"PING"}).str() == "PONG";
-        } catch (const std::exception&) {
-            health_.redis = false;
-        }
-        stop.sleep_for(std::chrono::seconds(1));
-    }
 }
 
 }  // namespace sonae::gateway

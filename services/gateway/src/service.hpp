@@ -1,6 +1,6 @@
 // The gateway service: the HTTP server on a pool of Asio threads in front of the request handler,
-// the confirming publisher's thread, and a readiness probe of Redis on a thread of its own
-// (hiredis blocks, so it never runs on an Asio thread). Stopping closes the listener, gives open
+// the confirming publisher's thread, and the Redis worker's thread (hiredis blocks, so it never
+// runs on an Asio thread; it also keeps readiness fresh). Stopping closes the listener, gives open
 // connections time to finish, then stops the publisher.
 #pragma once
 
@@ -19,6 +19,7 @@
 #include <sonae/service/stop.hpp>
 
 #include "gateway.hpp"
+#include "redis_worker.hpp"
 
 namespace sonae::gateway {
 
@@ -45,16 +46,15 @@ class Service final : public service::Service {
     std::uint16_t port() const { return server_.port(); }
 
   private:
-    void probe_redis();
-
     Settings settings_;
     loader::Schemas schemas_;
     amqp::ConfirmingPublisher publisher_;
     Health health_;
+    RedisWorker redis_;
     Gateway gateway_;
     boost::asio::io_context ioc_;
     http::Server server_;
-    service::Threads threads_;  // the HTTP threads and the probe
+    service::Threads threads_;  // the HTTP threads
     bool started_ = false;
 };
 

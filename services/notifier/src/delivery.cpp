@@ -45,50 +45,6 @@ bool needs_redaction(const core::Notification& n, const config::Channel& ch) {
     return n.classification && *n.classification > ch.max_classification;
 }
 
-Outgoing render(const core::Notification& n, const config::Channel& ch, std::int64_t now_s) {
-    Outgoing out;
-    out.redacted = needs_redaction(n, ch);
-    const std::string& title = out.redacted ? n.redacted_title : n.title;
-    const std::string& text = out.redacted ? n.redacted_text : n.text;
-    out.headers.emplace_back("Content-Type", "application/json");
-    if (ch.type == "slack" || ch.type == "mattermost") {
-        out.body = json{{"text", "*" + title + "*\n" + text}}.dump();
-    } else if (ch.type == "teams") {
-        out.body = json{
-            {"@type", "MessageCard"},
-            {"@context", "https://schema.org/extensions"},
-            {"summary", title},
-            {"title", title},
-            {"text",
-             text}}.dump();
-    } else {
-        json body = {{"type", "sonae.notification." + n.kind},
-                     {"id", n.id},
-                     {"tenant", n.tenant},
-                     {"incident", n.incident_id},
-                     {"kind", n.kind},
-                     {"title", title},
-                     {"text", text},
-                     {"severity", core::to_string(n.severity)},
-                     {"roles", n.roles},
-                     {"exercise", n.exercise},
-                     {"redacted", out.redacted},
-                     {"at", core::format_timestamp(n.at)}};
-        if (n.classification)
-            body["classification"] = core::to_string(*n.classification);
-        out.body = body.dump();
-        if (!ch.secret.empty()) {
-            // Standard Webhooks: the id is the notification's, stable across retries.
-            out.headers.emplace_back("webhook-id", n.id);
-            out.headers.emplace_back("webhook-timestamp", std::to_string(now_s));
-            out.headers.emplace_back(
-                "webhook-signature",
-                crypto::webhooks::sign(ch.secret, n.id, now_s, out.body).value_or(""));
-        }
-    }
-    return out;
-}
-
 Outcome classify(const http::ClientResponse& r) {
     if (r.status >= 200 && r.status < 300)
         return Outcome::kDelivered;

@@ -22,12 +22,35 @@ std::vector<const config::Channel*> route(const config::Config& config,
 bool needs_redaction(const core::Notification& n, const config::Channel& ch);
 
 struct Outgoing {
-    std::string body;
+    std::string body;  // the HTTP body; email: the whole RFC 5322 message
     std::vector<std::pair<std::string, std::string>> headers;
     bool redacted = false;
 };
-// The request for one channel; webhooks are signed for `now_s`.
-Outgoing render(const core::Notification& n, const config::Channel& ch, std::int64_t now_s);
+
+struct RenderContext {
+    core::TimePoint now = 0;       // webhook signatures, e-mail Date
+    std::string public_url;        // the gateway as Mattermost reaches it (message buttons)
+    std::string mattermost_token;  // signs the commands of Mattermost's buttons
+};
+
+// A command a notification offers as a button (Slack, Mattermost): "ack INC-…", "done <step>
+// INC-…".
+struct Button {
+    std::string label;
+    std::string command;
+};
+std::vector<Button> buttons(const core::Notification& n);
+
+// The request for one channel, from the redacted texts when the channel is cleared below the
+// notification (render.cpp): Slack Block Kit with buttons, Mattermost attachments with actions,
+// a Teams Adaptive Card, a LINE WORKS bot message, an e-mail, or a signed sonae webhook.
+Outgoing render(const core::Notification& n, const config::Channel& ch, const RenderContext& ctx);
+// The signature a Mattermost button carries for its command (checked by the gateway).
+std::string mattermost_button_signature(const std::string& token, const std::string& command);
+// An e-mail message: UTF-8, the subject RFC 2047-encoded, one text/plain part, Message-ID and
+// References threading every message of an incident.
+std::string email_message(const core::Notification& n, const config::Channel& ch,
+                          const std::string& subject, const std::string& text, core::TimePoint now);
 
 enum class Outcome { kDelivered, kRetry, kPermanent };
 // 2xx delivered; transport errors, 408, 425, 429 and 5xx retried; other 4xx permanent.

@@ -37,6 +37,26 @@ core::Notification notification() {
     return n;
 }
 
+// What a reader of the channel sees: an e-mail's subject and body decoded, anything else as is.
+std::string readable(const std::string& type, const std::string& body) {
+    if (type != "email")
+        return body;
+    std::string out;
+    const auto subject = body.find("Subject: =?UTF-8?B?");
+    if (subject != std::string::npos) {
+        const auto start = subject + 19;
+        out +=
+            crypto::base64_decode(body.substr(start, body.find("?=", start) - start)).value_or("") +
+            "\n";
+    }
+    std::string b64;
+    for (char c : body.substr(body.find("\r\n\r\n") + 4)) {
+        if (c != '\r' && c != '\n')
+            b64 += c;
+    }
+    return out + crypto::base64_decode(b64).value_or("");
+}
+
 }  // namespace
 
 TEST_CASE("routing: all, named channels, roles, tenants, exercise traffic") {
@@ -68,33 +88,92 @@ TEST_CASE("routing: all, named channels, roles, tenants, exercise traffic") {
     CHECK(names(n) == std::vector<std::string>{"csirt"});
 }
 
-TEST_CASE("content above a channel's clearance is redacted") {
-    auto ch = channel("c", "slack");
+TEST_CASE("content above a channel's clearance never reaches it, on every channel type") {
+    for (const char* type : {"slack", "mattermost", "teams", "lineworks", "email", "webhook"}) {
+        CAPTURE(type);
+        auto ch = channel("c", type);
+        ch.to = {std::string(type) == "email" ? "csirt@example.lg.jp" : "channel-1"};
+        ch.from = "sonae@example.lg.jp";
+        ch.max_classification = core::Classification::k3B;
+        auto n = notification();  // 3A
+        CHECK(needs_redaction(n, ch));
+        const Outgoing out = render(n, ch, RenderContext{1000, "http://gw", "token"});
+        CHECK(out.redacted);
+        // The asset and the real title are nowhere (in an e-mail: once decoded).
+        const std::string seen = readable(type, out.body);
+        CHECK(seen.find("juki-ap01") == std::string::npos);
+        CHECK(seen.find("encrypted") == std::string::npos);
+        CHECK(seen.find("classified incident") != std::string::npos);
+        ch.max_classification = core::Classification::k3A;
+        const Outgoing clear = render(n, ch, RenderContext{1000, "http://gw", "token"});
+        CHECK_FALSE(clear.redacted);
+        CHECK(readable(type, clear.body).find("juki-ap01") != std::string::npos);
+    }
     auto n = notification();
-    CHECK(needs_redaction(n, ch));  // 3A to a 3C channel
-    const Outgoing out = render(n, ch, 1000);
-    CHECK(out.redacted);
-    CHECK(out.body.find("juki-ap01") == std::string::npos);
-    CHECK(out.body.find("classified incident") != std::string::npos);
-    ch.max_classification = core::Classification::k3A;
-    const Outgoing clear = render(n, ch, 1000);
-    CHECK_FALSE(clear.redacted);
-    CHECK(clear.body.find("juki-ap01") != std::string::npos);
     n.classification.reset();
     CHECK_FALSE(needs_redaction(n, channel("c", "slack")));
+}
+
+TEST_CASE("chat payloads carry buttons whose commands come back to the chat-ops endpoints") {
+    auto n = notification();
+    n.classification = core::Classification::k2;
+    const auto slack =
+        nlohmann::json::parse(render(n, channel("s", "slack"), RenderContext{}).body);
+    REQUIRE(slack["blocks"].size() == 2);
+    CHECK(slack["blocks"][1]["elements"][0]["value"] == "ack INC-20260401-0001");
+    n.kind = "decision";
+    n.step = "decide";
+    n.options = {"restore", "rebuild"};
+    const auto decision =
+        nlohmann::json::parse(render(n, channel("s", "slack"), RenderContext{}).body);
+    CHECK(decision["blocks"][1]["elements"][1]["value"] ==
+          "decide decide rebuild INC-20260401-0001");
+    const auto mm = nlohmann::json::parse(
+        render(n, channel("m", "mattermost"), RenderContext{0, "https://gw.example", "tok"}).body);
+    const auto& action = mm["attachments"][0]["actions"][0];
+    CHECK(action["integration"]["url"] == "https://gw.example/v1/chatops/mattermost/action");
+    CHECK(action["integration"]["context"]["command"] == "decide decide restore INC-20260401-0001");
+    CHECK(action["integration"]["context"]["sig"] ==
+          mattermost_button_signature("tok", "decide decide restore INC-20260401-0001"));
+    const auto teams = nlohmann::json::parse(render(n, channel("t", "teams"), {}).body);
+    CHECK(teams["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive");
+    CHECK(teams["attachments"][0]["content"]["type"] == "AdaptiveCard");
+    n.kind = "resolved";
+    CHECK(nlohmann::json::parse(render(n, channel("s", "slack"), {}).body)["blocks"].size() == 1);
+}
+
+TEST_CASE("an e-mail: RFC 2047 subject, one UTF-8 text/plain part, threaded per incident") {
+    auto ch = channel("mail", "email");
+    ch.from = "sonae@example.lg.jp";
+    ch.to = {"csirt@example.lg.jp", "ciso@example.lg.jp"};
+    ch.max_classification = core::Classification::k3A;
+    auto n = notification();
+    n.title = "【重大】住民記録システムで暗号化";
+    const std::string m = render(n, ch, RenderContext{1775005323456, "", ""}).body;
+    CHECK(m.find("Subject: =?UTF-8?B?" + crypto::base64_encode(n.title) + "?=\r\n") !=
+          std::string::npos);
+    CHECK(m.find("To: csirt@example.lg.jp, ciso@example.lg.jp\r\n") != std::string::npos);
+    CHECK(m.find("Content-Type: text/plain; charset=UTF-8\r\n") != std::string::npos);
+    CHECK(m.find("Message-ID: <default.INC-20260401-0001.n1@sonae>\r\n") != std::string::npos);
+    CHECK(m.find("References: <default.INC-20260401-0001@sonae>\r\n") != std::string::npos);
+    CHECK(m.find("Date: Wed, 01 Apr 2026 01:02:03 +0000\r\n") != std::string::npos);
 }
 
 TEST_CASE("payload per platform, webhooks signed per Standard Webhooks with a stable id") {
     auto n = notification();
     n.classification = core::Classification::k2;
-    const auto slack = nlohmann::json::parse(render(n, channel("s", "slack"), 1).body);
-    CHECK(slack["text"].get<std::string>().rfind("*[high] juki-ap01 encrypted*", 0) == 0);
-    const auto teams = nlohmann::json::parse(render(n, channel("t", "teams"), 1).body);
-    CHECK(teams["@type"] == "MessageCard");
+    const auto slack =
+        nlohmann::json::parse(render(n, channel("s", "slack"), RenderContext{1, "", ""}).body);
+    CHECK(slack["text"] == "[high] juki-ap01 encrypted");
+    CHECK(slack["blocks"][0]["text"]["text"].get<std::string>().rfind(
+              "*[high] juki-ap01 encrypted*", 0) == 0);
+    const auto teams =
+        nlohmann::json::parse(render(n, channel("t", "teams"), RenderContext{1, "", ""}).body);
+    CHECK(teams["attachments"][0]["content"]["body"][0]["text"] == "[high] juki-ap01 encrypted");
     auto hook = channel("w", "webhook");
     hook.secret = "whsec_c29uYWUtZGV2LXdlYmhvb2stc2VjcmV0LTMyYnl0ZSE=";
-    const Outgoing a = render(n, hook, 1700000000);
-    const Outgoing b = render(n, hook, 1700000300);  // a retry, later
+    const Outgoing a = render(n, hook, RenderContext{1700000000000, "", ""});
+    const Outgoing b = render(n, hook, RenderContext{1700000300000, "", ""});  // a retry, later
     auto header = [](const Outgoing& o, const std::string& name) {
         for (const auto& [k, v] : o.headers) {
             if (k == name)
@@ -110,8 +189,9 @@ TEST_CASE("payload per platform, webhooks signed per Standard Webhooks with a st
     const auto body = nlohmann::json::parse(a.body);
     CHECK(body["incident"] == "INC-20260401-0001");
     CHECK(body["type"] == "sonae.notification.opened");
-    CHECK(header(render(n, channel("w", "webhook"), 1), "webhook-signature")
-              .empty());  // no secret, no signature
+    CHECK(
+        header(render(n, channel("w", "webhook"), RenderContext{1000, "", ""}), "webhook-signature")
+            .empty());  // no secret, no signature
 }
 
 TEST_CASE("outcomes and retry delays") {

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <sonae/core/playbook.hpp>
+#include <sonae/ingest/ingest.hpp>
 
 namespace sonae::notifier {
 namespace {
@@ -28,11 +29,13 @@ std::string failure(const http::ClientResponse& r) {
 }  // namespace
 
 struct Dispatcher::Job {
+    enum class Kind { kNotification, kAction, kReply };
     amqp::Delivery delivery;
     bool current = true;  // belongs to the live connection (else its tag means nothing)
-    bool action = false;
+    Kind kind = Kind::kNotification;
     core::Notification n;
     core::HttpAction a;
+    core::ChatReply reply;
     std::vector<const config::Channel*> channels;  // a notification's, from route()
     int attempt = 1;
     std::size_t pending = 0;  // calls not finished
@@ -44,7 +47,7 @@ struct Dispatcher::Job {
 
 struct Dispatcher::Waiter {
     std::shared_ptr<Job> job;
-    const config::Channel* channel = nullptr;  // none for an action
+    const config::Channel* channel = nullptr;  // none for an action or a reply
     bool redacted = false;
     std::string marker;   // set when delivered
     bool records = true;  // the first waiter of a call writes its outcome
@@ -53,7 +56,18 @@ struct Dispatcher::Waiter {
 Dispatcher::Dispatcher(const config::Config& config, store::IncidentStore& store,
                        const amqp::Topology& topology, const clock::Clock& clock,
                        std::uint64_t seed)
-    : config_(config), store_(store), topology_(topology), clock_(clock), rng_(seed) {}
+    : config_(config),
+      store_(store),
+      topology_(topology),
+      clock_(clock),
+      rng_(seed),
+      lineworks_(config.chat.lineworks, client_, clock) {
+    for (const auto& ch : config_.channels) {
+        if (ch.rate_per_s > 0)
+            limits_.emplace(std::piecewise_construct, std::forward_as_tuple(ch.name),
+                            std::forward_as_tuple(ch.rate_per_s, 1));
+    }
+}
 
 Dispatcher::~Dispatcher() = default;
 
@@ -68,6 +82,8 @@ std::vector<amqp::Verdict> Dispatcher::on_batch(amqp::Connection& conn,
     for (std::size_t i = 0; i < batch.size(); ++i) {
         if (batch[i].routing_key == core::wire::kActions) {
             verdicts[i] = start_action(conn, batch[i]);
+        } else if (batch[i].type == core::wire::kTypeReply) {
+            verdicts[i] = start_reply(batch[i]);
         } else {
             verdicts[i] = start_notification(batch[i], markers, fresh);
             if (verdicts[i] == amqp::Verdict::kDeferred)
@@ -76,18 +92,15 @@ std::vector<amqp::Verdict> Dispatcher::on_batch(amqp::Connection& conn,
     }
     const std::vector<bool> done_before = store_.existing(markers);
     std::size_t m = 0;
-    const std::int64_t now_s = clock_.now() / 1000;
+    const RenderContext ctx{clock_.now(), config_.chat.public_url, config_.chat.mattermost_token};
     for (std::size_t k = 0; k < fresh.size(); ++k) {
         const std::shared_ptr<Job>& job = fresh[k];
         for (const config::Channel* ch : job->channels) {
             const std::string& marker = markers[m];
             if (done_before[m++])
                 continue;  // delivered before a retry or crash
-            const Outgoing out = render(job->n, *ch, now_s);
-            send(marker,
-                 http::ClientRequest{"POST", ch->url, out.headers, out.body,
-                                     std::chrono::milliseconds(ch->timeout)},
-                 Waiter{job, ch, out.redacted, marker, true});
+            const Outgoing out = render(job->n, *ch, ctx);
+            send(marker, starter(*ch, out), Waiter{job, ch, out.redacted, marker, true}, ch);
         }
         const std::size_t i = where[k];
         if (job->pending == 0) {
@@ -153,15 +166,80 @@ amqp::Verdict Dispatcher::start_action(amqp::Connection& conn, const amqp::Deliv
     request.url = *url;
     auto job = std::make_shared<Job>();
     job->delivery = d;
-    job->action = true;
+    job->kind = Job::Kind::kAction;
     job->a = std::move(a.value());
     job->attempt = retries_of(d) + 1;
     jobs_[d.delivery_tag] = job;
-    send(marker, std::move(request), Waiter{job, nullptr, false, {}, true});
+    send(marker, http_starter(std::move(request)), Waiter{job, nullptr, false, {}, true});
     return amqp::Verdict::kDeferred;
 }
 
-void Dispatcher::send(const std::string& key, http::ClientRequest request, Waiter waiter) {
+amqp::Verdict Dispatcher::start_reply(const amqp::Delivery& d) {
+    auto r = core::chat_reply_from_json(json::parse(d.body, nullptr, false));
+    if (!r) {
+        spdlog::error("dead-lettering reply {}: {}", d.message_id, r.error().message);
+        return amqp::Verdict::kDeadLetter;
+    }
+    const std::string marker = store_.keys().delivered(r->tenant, r->id, "reply");
+    if (store_.processed_key_exists(marker))
+        return amqp::Verdict::kAck;
+    Starter start;
+    const std::string& platform = r->to.platform;
+    if ((platform == "slack" || platform == "mattermost") && !r->to.url.empty()) {
+        // Both take Slack's shape at their response_url; only the asker sees it.
+        start = http_starter(
+            http::ClientRequest{"POST",
+                                r->to.url,
+                                {{"Content-Type", "application/json"}},
+                                json{{"response_type", "ephemeral"}, {"text", r->text}}.dump(),
+                                std::chrono::seconds(10)});
+    } else if (platform == "lineworks") {
+        const std::string target = r->to.channel.empty() ? "user:" + r->to.user : r->to.channel;
+        start = [this, target,
+                 body = json{{"content", {{"type", "text"}, {"text", r->text}}}}.dump()](
+                    http::AsyncClient::Done done) {
+            lineworks_.send(target, body, std::chrono::seconds(10), std::move(done));
+        };
+    } else {
+        return amqp::Verdict::kAck;  // nowhere to post it (the asker got it in the response)
+    }
+    auto job = std::make_shared<Job>();
+    job->delivery = d;
+    job->kind = Job::Kind::kReply;
+    job->reply = std::move(r.value());
+    job->attempt = retries_of(d) + 1;
+    jobs_[d.delivery_tag] = job;
+    send(marker, std::move(start), Waiter{job, nullptr, false, marker, true});
+    return amqp::Verdict::kDeferred;
+}
+
+Dispatcher::Starter Dispatcher::http_starter(http::ClientRequest request) {
+    return [this, request = std::move(request)](http::AsyncClient::Done done) mutable {
+        client_.start(std::move(request), std::move(done));
+    };
+}
+
+Dispatcher::Starter Dispatcher::starter(const config::Channel& ch, const Outgoing& out) {
+    const std::chrono::milliseconds timeout(ch.timeout);
+    if (ch.type == "lineworks") {
+        return
+            [this, target = ch.to.front(), body = out.body, timeout](http::AsyncClient::Done done) {
+                lineworks_.send(target, body, timeout, std::move(done));
+            };
+    }
+    http::ClientRequest request{"POST", ch.url, out.headers, out.body, timeout};
+    if (ch.type == "email") {
+        request.mail_from = ch.from;
+        request.mail_to = ch.to;
+        request.username = ch.username;
+        request.password = ch.password;
+        request.starttls = ch.starttls;
+    }
+    return http_starter(std::move(request));
+}
+
+void Dispatcher::send(const std::string& key, Starter start, Waiter waiter,
+                      const config::Channel* channel) {
     ++waiter.job->pending;
     auto it = inflight_.find(key);
     if (it != inflight_.end()) {
@@ -171,7 +249,41 @@ void Dispatcher::send(const std::string& key, http::ClientRequest request, Waite
         return;
     }
     inflight_[key].push_back(std::move(waiter));
-    client_.start(std::move(request), [this, key](http::ClientResponse r) { on_response(key, r); });
+    std::function<void()> call = [this, key, start = std::move(start)] {
+        start([this, key](http::ClientResponse r) { on_response(key, r); });
+    };
+    // A channel with a rate limit (Slack: about a message a second per webhook) waits its turn.
+    if (channel != nullptr) {
+        if (auto l = limits_.find(channel->name); l != limits_.end()) {
+            std::deque<std::function<void()>>& queue = throttled_[channel->name];
+            std::int64_t ignored = 0;
+            if (!queue.empty() || !l->second.try_acquire(clock_.now(), &ignored)) {
+                queue.push_back(std::move(call));
+                return;
+            }
+        }
+    }
+    call();
+}
+
+void Dispatcher::release_throttled() {
+    for (auto& [name, queue] : throttled_) {
+        auto l = limits_.find(name);
+        std::int64_t ignored = 0;
+        while (!queue.empty() && l->second.try_acquire(clock_.now(), &ignored)) {
+            auto call = std::move(queue.front());
+            queue.pop_front();
+            call();
+        }
+    }
+}
+
+bool Dispatcher::any_throttled() const {
+    for (const auto& [name, queue] : throttled_) {
+        if (!queue.empty())
+            return true;
+    }
+    return false;
 }
 
 void Dispatcher::on_response(const std::string& key, const http::ClientResponse& r) {
@@ -181,8 +293,18 @@ void Dispatcher::on_response(const std::string& key, const http::ClientResponse&
     const Outcome outcome = classify(r);
     for (Waiter& w : node.mapped()) {
         Job& job = *w.job;
-        if (job.action) {
+        if (job.kind == Job::Kind::kAction) {
             job.response = r;
+        } else if (job.kind == Job::Kind::kReply) {
+            if (outcome == Outcome::kDelivered) {
+                if (w.records)
+                    records_.push_back({w.marker, 7 * 24 * 3600, "", "", {}});
+            } else if (outcome == Outcome::kRetry && job.attempt < kMaxAttempts) {
+                job.retry = true;
+                job.retry_after_s = std::max(job.retry_after_s, retry_after_of(r));
+            } else {
+                job.permanent.push_back("reply");
+            }
         } else {
             const core::Notification& n = job.n;
             const std::string& ch = w.channel->name;
@@ -218,7 +340,9 @@ void Dispatcher::on_response(const std::string& key, const http::ClientResponse&
 
 void Dispatcher::poll(amqp::Connection& conn, int broker_fd, std::chrono::milliseconds budget,
                       const amqp::Settle& settle) {
-    client_.wait(broker_fd, budget);
+    release_throttled();
+    client_.wait(broker_fd,
+                 any_throttled() ? std::min(budget, std::chrono::milliseconds(50)) : budget);
     if (finished_.empty())
         return;
     try {
@@ -251,7 +375,7 @@ void Dispatcher::poll(amqp::Connection& conn, int broker_fd, std::chrono::millis
 }
 
 void Dispatcher::finish(amqp::Connection& conn, Job& job) {
-    if (job.action) {
+    if (job.kind == Job::Kind::kAction) {
         const core::HttpAction& a = job.a;
         const http::ClientResponse& r = job.response;
         const Outcome outcome = classify(r);
@@ -276,7 +400,7 @@ void Dispatcher::finish(amqp::Connection& conn, Job& job) {
         std::string names;
         for (const auto& p : job.permanent)
             names += (names.empty() ? "" : ",") + p;
-        spdlog::warn("notification {}: dead-lettered for {}", job.n.id, names);
+        spdlog::warn("{}: dead-lettered for {}", job.delivery.message_id, names);
         dead_letter(conn, job, "failed permanently for " + names);
     }
 }

@@ -9,6 +9,8 @@
 #pragma once
 
 #include <deque>
+#include <functional>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
@@ -20,9 +22,11 @@
 #include <sonae/clock/clock.hpp>
 #include <sonae/config/config.hpp>
 #include <sonae/http/client.hpp>
+#include <sonae/ingest/ingest.hpp>
 #include <sonae/store/store.hpp>
 
 #include "delivery.hpp"
+#include "lineworks.hpp"
 
 namespace sonae::notifier {
 
@@ -42,10 +46,19 @@ class Dispatcher final : public amqp::AsyncHandler {
   private:
     struct Job;
     struct Waiter;
+    // Starts one call; its answer goes to the callback.
+    using Starter = std::function<void(http::AsyncClient::Done)>;
     amqp::Verdict start_notification(const amqp::Delivery& d, std::vector<std::string>& markers,
                                      std::vector<std::shared_ptr<Job>>& fresh);
     amqp::Verdict start_action(amqp::Connection& conn, const amqp::Delivery& d);
-    void send(const std::string& key, http::ClientRequest request, Waiter waiter);
+    amqp::Verdict start_reply(const amqp::Delivery& d);
+    Starter http_starter(http::ClientRequest request);
+    Starter starter(const config::Channel& ch, const Outgoing& out);
+    // Starts (or joins) the call that delivers `key`; a rate-limited channel's waits its turn.
+    void send(const std::string& key, Starter start, Waiter waiter,
+              const config::Channel* channel = nullptr);
+    void release_throttled();
+    bool any_throttled() const;
     void on_response(const std::string& key, const http::ClientResponse& r);
     void finish(amqp::Connection& conn, Job& job);
     void publish_retry(amqp::Connection& conn, const Job& job, std::int64_t retry_after_s);
@@ -59,6 +72,9 @@ class Dispatcher final : public amqp::AsyncHandler {
     const clock::Clock& clock_;
     std::mt19937_64 rng_;
     http::AsyncClient client_;
+    LineWorks lineworks_;
+    std::map<std::string, ingest::RateLimiter> limits_;  // channels with a rate limit
+    std::map<std::string, std::deque<std::function<void()>>> throttled_;  // calls waiting
     // Deliveries of the live connection with calls running, by delivery tag.
     std::unordered_map<std::uint64_t, std::shared_ptr<Job>> jobs_;
     // Calls running, by what they deliver (a delivered-marker key): who waits for each.

@@ -21,11 +21,12 @@ core::Result<std::unique_ptr<service::Service>> Service::create(const config::En
         return common.error();
     config::Config& cfg = common->config;
     for (const auto& ch : cfg.channels) {
-        if (ch.type == "lineworks" || ch.type == "email") {
+        const auto& bot = cfg.chat.lineworks;
+        if (ch.type == "lineworks" && (bot.bot_id.empty() || bot.private_key.empty())) {
             return core::Error::invalid_field(
-                "", "channel " + ch.name + ": type " + ch.type +
-                        " is not supported by this version (use webhook, slack, mattermost or "
-                        "teams)");
+                "", "channel " + ch.name +
+                        ": a lineworks channel needs the bot of responders.yaml (chat.lineworks: "
+                        "bot_id, client_id, client_secret, service_account, private_key)");
         }
     }
     Settings s;

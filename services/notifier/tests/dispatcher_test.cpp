@@ -201,3 +201,105 @@ TEST_CASE("a permanent refusal is dead-lettered and recorded") {
     CHECK(d->headers.at("x-sonae-reason") == "failed permanently for gone");
     CHECK(gone.requests().size() == 1);
 }
+
+TEST_CASE("e-mail reaches a real SMTP server: decoded Japanese subject, text/plain, threaded") {
+    test::SmtpServer smtp;
+    config::Channel mail;
+    mail.name = "lgwan-mail";
+    mail.type = "email";
+    mail.url = smtp.url();
+    mail.from = "sonae@city.example.lg.jp";
+    mail.to = {"csirt@city.example.lg.jp"};
+    mail.all = true;
+    mail.max_classification = core::Classification::k3B;
+    Bench b({mail});
+    core::Notification n = notification(5);
+    n.title = "【重大】住民記録システムの暗号化 (juki-ap01)";
+    n.text = "影響業務: 住民記録\n資産: juki-ap01";
+    n.redacted_title = "機密性3Aのインシデント";
+    n.redacted_text = "資産: [redacted]";
+    n.classification = core::Classification::k2;
+    b.publish(n);
+    json got;
+    REQUIRE(test::wait_until(
+        [&] {
+            got = smtp.messages();
+            return got.is_array() && got.size() == 1;
+        },
+        20s));
+    const json& m = got[0];
+    CHECK(m["subject"] == n.title);
+    CHECK(m["content_type"] == "text/plain");
+    CHECK(m["charset"] == "utf-8");
+    CHECK(m["body"].get<std::string>().find("影響業務: 住民記録") != std::string::npos);
+    CHECK(m["to"] == "csirt@city.example.lg.jp");
+    CHECK(m["references"] == "<default.INC-20260401-1005@sonae>");
+    // 3A content never goes to a channel cleared for 3B: the redacted texts are sent instead.
+    core::Notification secret = notification(6);
+    secret.title = "住民の個人番号が流出 (juki-db01)";
+    secret.redacted_title = "機密性3Aのインシデント";
+    secret.redacted_text = "[redacted]";
+    secret.classification = core::Classification::k3A;
+    b.publish(secret);
+    REQUIRE(test::wait_until(
+        [&] {
+            got = smtp.messages();
+            return got.is_array() && got.size() == 2;
+        },
+        20s));
+    for (const auto& msg : got) {
+        CHECK(msg["subject"].get<std::string>().find("個人番号") == std::string::npos);
+        CHECK(msg.dump().find("juki-db01") == std::string::npos);
+    }
+    const auto texts = b.timeline_texts(secret.incident_id);
+    CHECK(std::count(texts.begin(), texts.end(), "delivered opened to lgwan-mail (redacted)") == 1);
+}
+
+TEST_CASE("a command's answer goes back to the response_url it came from, once") {
+    test::Receiver slack;
+    test::Receiver hook;
+    Bench b({webhook("hook", hook.url())});
+    const core::ChatReply reply{"reply:c1",
+                                "default",
+                                "INC-20260401-0001",
+                                core::ReplyTo{"slack", slack.url("/response"), "C1", "U1"},
+                                true,
+                                "✓ ack\nINC-20260401-0001"};
+    const core::OutboxEntry o = core::OutboxEntry::of(reply);
+    for (int i = 0; i < 2; ++i) {  // a redelivery is not posted twice
+        b.publisher.publish_confirmed(
+            {b.topology.message(o.routing_key, o.message_id, o.type, o.body, "default")}, 5s);
+    }
+    b.publish(notification(7));  // queued after both copies
+    const std::string marker = b.keys.delivered("default", reply.id, "reply");
+    REQUIRE(test::wait_until(
+        [&] {
+            return hook.requests().size() == 1 &&
+                   b.reader_redis.command({"EXISTS", marker}).integer() == 1;
+        },
+        10s));
+    const auto got = slack.requests();
+    REQUIRE(got.size() == 1);
+    const json body = json::parse(got[0].body);
+    CHECK(body["response_type"] == "ephemeral");
+    CHECK(body["text"] == reply.text);
+}
+
+TEST_CASE("a Slack channel gets about a message a second, in order, and all of them") {
+    test::Receiver slack;
+    config::Channel ch = webhook("csirt-slack", slack.url());
+    ch.type = "slack";
+    ch.rate_per_s = 1;
+    Bench b({ch});
+    for (int i = 10; i < 14; ++i)
+        b.publish(notification(i));
+    REQUIRE(test::wait_until([&] { return slack.requests().size() == 4; }, 20s));
+    const auto got = slack.requests();
+    // The first goes at once; each other waits for its turn (a token a second).
+    for (std::size_t i = 1; i < got.size(); ++i)
+        CHECK(got[i].at - got[i - 1].at >= 900ms);
+    for (std::size_t i = 0; i < got.size(); ++i)
+        CHECK(json::parse(got[i].body)["text"].get<std::string>().find(
+                  "incident " + std::to_string(10 + i)) != std::string::npos);
+    CHECK(got.back().at - got.front().at >= 2800ms);
+}

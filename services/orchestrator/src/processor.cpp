@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sonae/core/answer.hpp>
+
 namespace sonae::orchestrator {
 namespace {
 
@@ -120,45 +122,48 @@ std::vector<store::OutboxMessage> Processor::event(const core::Event& e, const s
     throw std::runtime_error("event " + e.id + ": too many concurrent changes");
 }
 
-std::vector<store::OutboxMessage> Processor::apply(const std::string& tenant, const std::string& id,
-                                                   const core::Input& input,
-                                                   const std::string& processed_id,
-                                                   core::TimePoint now, core::CommandReply* reply) {
-    auto answer = [reply](bool ok, std::string message) {
-        if (reply) {
-            reply->ok = ok;
-            reply->message = std::move(message);
-        }
-    };
+Attempt Processor::apply(const std::string& tenant, const std::string& id, const core::Input& input,
+                         const std::string& processed_id, core::TimePoint now,
+                         const ExtraOutbox& extra) {
+    Attempt a;
     const core::Library* lib = library(tenant);
     if (lib == nullptr) {
-        answer(false, "unknown tenant " + tenant);
-        return {};
+        a.kind = Attempt::Kind::kUnknown;
+        a.error = core::Error{core::ErrorCode::kNotFound, "unknown tenant " + tenant, ""};
+        return a;
     }
     for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
         auto loaded = store_.load(tenant, id);
         if (!loaded) {
-            answer(false, "unknown incident " + id);
-            return {};
+            a.kind = Attempt::Kind::kUnknown;
+            a.error = core::Error{core::ErrorCode::kNotFound, "unknown incident " + id, ""};
+            return a;
         }
         auto tr = lib->engine->apply(loaded->incident, input, now);
-        if (!tr) {
-            answer(false, tr.error().message);
-            return {};
-        }
-        if (!tr->changed) {
-            answer(true, "ok");
-            return {};
+        if (!tr || !tr->changed) {
+            a.kind = tr ? Attempt::Kind::kUnchanged : Attempt::Kind::kRefused;
+            if (!tr)
+                a.error = tr.error();
+            a.before = std::move(loaded->incident);
+            return a;
         }
         store::Commit c = commit_of(*tr, tenant, id, loaded->version, processed_id, now);
         c.processed_ttl_s = 24 * 3600;
+        c.timeline_head = loaded->timeline_head;
+        if (extra) {
+            for (auto& o : extra(tr->incident))
+                c.outbox.push_back(std::move(o));
+        }
         switch (store_.commit(c)) {
             case store::CommitOutcome::kCommitted:
-                answer(true, "ok");
-                return c.outbox;
+                a.kind = Attempt::Kind::kCommitted;
+                a.outbox = std::move(c.outbox);
+                a.after = std::move(tr->incident);
+                return a;
             case store::CommitOutcome::kAlreadyProcessed:
-                answer(true, "already applied");
-                return store_.outbox(tenant, processed_id);
+                a.kind = Attempt::Kind::kAlreadyApplied;
+                a.outbox = store_.outbox(tenant, processed_id);
+                return a;
             case store::CommitOutcome::kConflict:
                 continue;
         }
@@ -168,24 +173,95 @@ std::vector<store::OutboxMessage> Processor::apply(const std::string& tenant, co
 
 Applied Processor::on_command(const core::CommandMessage& m, core::TimePoint now,
                               core::CommandReply* reply) {
-    core::CommandReply local;
-    core::CommandReply& r = reply != nullptr ? *reply : local;
-    r.id = m.id;
     const std::string marker = "cmd:" + m.id;
-    std::vector<store::OutboxMessage> out;
+    const store::OutboxMember processed{m.tenant, marker};
     if (store_.processed(m.tenant, marker)) {
-        r.ok = true;
-        r.message = "already applied";
-        out = store_.outbox(m.tenant, marker);
-    } else if (auto cmd = core::parse_command(m.text); !cmd) {
-        r.ok = false;
-        r.message = cmd.error().message;
+        if (reply) {
+            auto stored = store_.command_result(m.tenant, m.id);
+            *reply = stored ? *stored : core::CommandReply{m.id, true, "already applied"};
+        }
+        return {store_.outbox(m.tenant, marker), processed};
+    }
+    core::CommandReply r{m.id, false, ""};
+    // The answer travels back to chat with the state change, in the same transaction.
+    auto answer_out = [&](const std::string& text, bool ok) {
+        r.ok = ok;
+        r.message = text;
+        std::vector<store::OutboxMessage> out;
+        if (!m.reply.empty())
+            out.push_back(core::OutboxEntry::of(
+                core::ChatReply{"reply:" + m.id, m.tenant, m.incident, m.reply, ok, text}));
+        return out;
+    };
+    // Inputs that change nothing still get their answer and their marker, atomically.
+    auto side_commit = [&](std::vector<core::TimelineEntry> entries,
+                           std::vector<store::OutboxMessage> out) {
+        store::Append a;
+        a.tenant = m.tenant;
+        a.incident = m.incident;
+        a.entries = std::move(entries);
+        a.processed_id = marker;
+        a.outbox = std::move(out);
+        a.now = now;
+        if (store_.append(a) == store::CommitOutcome::kAlreadyProcessed)
+            return store_.outbox(m.tenant, marker);
+        return a.outbox;
+    };
+    std::vector<store::OutboxMessage> out;
+    auto cmd = core::parse_command(m.text);
+    if (!cmd) {
+        out = side_commit({}, answer_out(core::answer_error(cmd.error(), std::nullopt), false));
     } else {
-        out = apply(m.tenant, m.incident, core::CommandInput{m.actor, m.permission, *cmd}, marker,
-                    now, &r);
+        const core::Command& c = *cmd;
+        Attempt a = apply(m.tenant, m.incident, core::CommandInput{m.actor, m.permission, c},
+                          marker, now, [&](const core::Incident& after) {
+                              return answer_out(core::answer_ok(c, after), true);
+                          });
+        switch (a.kind) {
+            case Attempt::Kind::kCommitted:
+                out = std::move(a.outbox);
+                break;
+            case Attempt::Kind::kAlreadyApplied:
+                out = std::move(a.outbox);
+                r = core::CommandReply{m.id, true, "already applied"};
+                break;
+            case Attempt::Kind::kUnknown:
+                out = side_commit({}, answer_out(core::answer_error(a.error, c), false));
+                break;
+            case Attempt::Kind::kRefused: {
+                // Refused commands are audited: who tried what, and why not.
+                const core::TimelineEntry refused{
+                    now,
+                    "command",
+                    m.actor,
+                    "refused `" + core::format_command(c) + "`: " + a.error.message,
+                    {{"command", core::format_command(c)},
+                     {"refused", true},
+                     {"reason", a.error.message},
+                     {"code", core::error_code_name(a.error.code)}}};
+                out = side_commit({refused}, answer_out(core::answer_error(a.error, c), false));
+                break;
+            }
+            case Attempt::Kind::kUnchanged: {
+                const core::Library* lib = library(m.tenant);
+                std::string text = "✓ " + core::format_command(c);
+                if (c.verb == core::Verb::kStatus) {
+                    text = core::status_text(a.before, *lib->engine, now);
+                } else if (c.verb == core::Verb::kTimeline) {
+                    text = core::timeline_text(a.before, store_.timeline(m.tenant, m.incident),
+                                               lib->catalog.utc_offset_minutes);
+                } else if (c.verb == core::Verb::kHelp) {
+                    text = core::help_text();
+                }
+                out = side_commit({}, answer_out(text, true));
+                break;
+            }
+        }
     }
     store_.set_command_result(m.tenant, r);
-    return {std::move(out), {m.tenant, marker}};
+    if (reply)
+        *reply = r;
+    return {std::move(out), processed};
 }
 
 Applied Processor::on_action_result(const core::ActionResult& r, core::TimePoint now) {
@@ -193,7 +269,8 @@ Applied Processor::on_action_result(const core::ActionResult& r, core::TimePoint
     if (store_.processed(r.tenant, marker))
         return {store_.outbox(r.tenant, marker), {r.tenant, marker}};
     return {apply(r.tenant, r.incident, core::ActionResultInput{r.step, r.ok, r.status, r.detail},
-                  marker, now, nullptr),
+                  marker, now)
+                .outbox,
             {r.tenant, marker}};
 }
 
@@ -207,9 +284,10 @@ Applied Processor::on_timer(const store::TimerFiring& f, core::TimePoint now) {
     const store::OutboxMember processed{member->tenant, marker};
     if (store_.processed(member->tenant, marker))
         return {store_.outbox(member->tenant, marker), processed};
-    return {apply(member->tenant, member->incident, core::TimerInput{member->timer, f.due}, marker,
-                  now, nullptr),
-            processed};
+    return {
+        apply(member->tenant, member->incident, core::TimerInput{member->timer, f.due}, marker, now)
+            .outbox,
+        processed};
 }
 
 }  // namespace sonae::orchestrator

@@ -4,6 +4,7 @@
 // publishes the outbox and acknowledges the input. Replaying any input is harmless.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,6 +20,22 @@ namespace sonae::orchestrator {
 struct Applied {
     std::vector<store::OutboxMessage> outbox;
     store::OutboxMember processed;  // (tenant, "evt:<id>" | "cmd:<id>" | "tmr:<lease>")
+};
+
+// How applying one input to an incident went.
+struct Attempt {
+    enum class Kind {
+        kCommitted,       // state, timeline, timers, marker and outbox written
+        kAlreadyApplied,  // a redelivery: what is left of its outbox
+        kUnchanged,       // applied, nothing to store (a query)
+        kRefused,         // the engine said no (`error`)
+        kUnknown,         // no such incident or tenant (`error`)
+    };
+    Kind kind = Kind::kUnknown;
+    std::vector<store::OutboxMessage> outbox;
+    core::Incident before;  // kUnchanged, kRefused: the state the input met
+    core::Incident after;   // kCommitted
+    core::Error error;
 };
 
 class Processor {
@@ -43,11 +60,13 @@ class Processor {
     const core::Library* library(const std::string& tenant) const;
     std::vector<store::OutboxMessage> event(const core::Event& e, const std::string& marker,
                                             core::TimePoint now);
-    // Applies `input` to incident `id` with retries on conflict; returns the outbox.
-    std::vector<store::OutboxMessage> apply(const std::string& tenant, const std::string& id,
-                                            const core::Input& input,
-                                            const std::string& processed_id, core::TimePoint now,
-                                            core::CommandReply* reply);
+    // Messages to commit with a transition, given the state it leads to.
+    using ExtraOutbox =
+        std::function<std::vector<store::OutboxMessage>(const core::Incident& after)>;
+    // Applies `input` to incident `id`, retrying on a concurrent change.
+    Attempt apply(const std::string& tenant, const std::string& id, const core::Input& input,
+                  const std::string& processed_id, core::TimePoint now,
+                  const ExtraOutbox& extra = {});
 
     const core::Libraries& libraries_;
     store::IncidentStore store_;

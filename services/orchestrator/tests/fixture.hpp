@@ -75,7 +75,7 @@ struct Fixture {
     core::CommandMessage command(const std::string& id, const std::string& incident,
                                  const std::string& text,
                                  core::Permission p = core::Permission::kCommander) const {
-        return core::CommandMessage{id, "default", incident, "tester", p, text};
+        return core::CommandMessage{id, "default", incident, "tester", p, text, {}};
     }
 
     core::Incident incident(const std::string& id) {

@@ -57,18 +57,28 @@ TEST_CASE("commands: applied once, answered, refused by role, and recorded with 
     REQUIRE(stored);
     CHECK(stored->ok);
 
-    // The same command again (a redelivery): answered, not applied twice.
+    // The same command again (a redelivery): answered as the first time, not applied twice.
+    const std::string first_answer = reply.message;
+    CHECK(first_answer.rfind("✓ ack", 0) == 0);
+    const auto timeline = f.processor.store().timeline("default", id).size();
     f.processor.on_command(f.command("c1", id, "ack", core::Permission::kResponder), f.clock.now(),
                            &reply);
     CHECK(reply.ok);
-    CHECK(reply.message == "already applied");
+    CHECK(reply.message == first_answer);
+    CHECK(f.processor.store().timeline("default", id).size() == timeline);
 
-    // A viewer may not resolve; the answer says why and nothing changes.
+    // A viewer may not resolve; the answer says why (with the usage), nothing changes, and the
+    // refusal is audited.
     f.processor.on_command(f.command("c2", id, "resolve done", core::Permission::kViewer),
                            f.clock.now(), &reply);
     CHECK_FALSE(reply.ok);
     CHECK(reply.message.find("commander") != std::string::npos);
+    CHECK(reply.message.find("usage: resolve <summary>") != std::string::npos);
     CHECK(f.incident(id).open());
+    const auto entries = f.processor.store().timeline("default", id);
+    CHECK(entries.back()["actor"] == "tester");
+    CHECK(entries.back()["data"]["refused"] == true);
+    CHECK(entries.back()["data"]["command"] == "resolve done");
     // A command that does not parse is answered with the usage.
     f.processor.on_command(f.command("c3", id, "frobnicate"), f.clock.now(), &reply);
     CHECK_FALSE(reply.ok);

@@ -16,15 +16,20 @@ TEST_CASE("a due timer fires once, when due and not before") {
     TimerRunner timers(f.processor, f.clock, f.topology);
     f.processor.on_event(Fixture::event("e1"), f.clock.now());
     f.sink.take();
-    // triage is due in 30 minutes: nothing fires a second early.
-    f.clock.advance(30 * core::kMinute - 1);
+    // triage is due in 30 minutes, with a reminder 6 minutes before: nothing fires early.
+    f.clock.advance(24 * core::kMinute - 1);
     CHECK(timers.fire_due(f.sink) == 0);
     CHECK(f.sink.take().empty());
     f.clock.advance(1);
     CHECK(timers.fire_due(f.sink) == 1);
+    CHECK(Fixture::kinds(f.sink.take()) == std::vector<std::string>{"due_soon"});
+    f.clock.advance(6 * core::kMinute - 1);
+    CHECK(timers.fire_due(f.sink) == 0);
+    f.clock.advance(1);
+    CHECK(timers.fire_due(f.sink) == 1);
     const auto published = f.sink.take();
-    CHECK(Fixture::kinds(published) == std::vector<std::string>{"escalation"});
-    CHECK(json_body_contains(published.at(0), "late 初動"));
+    CHECK(Fixture::kinds(published) == std::vector<std::string>{"overdue", "escalation"});
+    CHECK(json_body_contains(published.at(1), "late 初動"));
     // Fired and finished: it never fires again, and no lease is left.
     f.clock.advance(core::kHour);
     CHECK(timers.fire_due(f.sink) == 0);
@@ -36,7 +41,10 @@ TEST_CASE("a firing whose replica died is put back after its lease and applied o
     Fixture f;
     TimerRunner timers(f.processor, f.clock, f.topology);
     f.processor.published({f.processor.on_event(Fixture::event("e1"), f.clock.now()).processed});
-    f.clock.advance(30 * core::kMinute);
+    f.clock.advance(24 * core::kMinute);
+    CHECK(timers.fire_due(f.sink) == 1);  // the reminder
+    f.sink.take();
+    f.clock.advance(6 * core::kMinute);
     // A replica leases the firing, applies it, then dies before publishing and finishing.
     auto leased = f.processor.store().lease_due_timers(f.clock.now(), f.clock.now() + 30000, 50);
     REQUIRE(leased.size() == 1);
@@ -49,7 +57,7 @@ TEST_CASE("a firing whose replica died is put back after its lease and applied o
     f.clock.advance(2 * core::kSecond);
     timers.sweep(f.sink);  // also publishes the dead replica's outbox (older than 10 s)
     const auto from_sweep = f.sink.take();
-    CHECK(Fixture::kinds(from_sweep) == std::vector<std::string>{"escalation"});
+    CHECK(Fixture::kinds(from_sweep) == std::vector<std::string>{"overdue", "escalation"});
     CHECK(timers.fire_due(f.sink) == 1);
     // The same firing (same lease id) was applied already: nothing new is published.
     CHECK(f.sink.take().empty());

@@ -203,6 +203,14 @@ core::Result<core::Ok> load_channels(const FileDoc& f, Config& out) {
             ch.max_classification = classification_of(*it);
         }
         ch.exercise = c.value("exercise", false);
+        ch.rate_per_s = c.value("rate_per_s", ch.type == "slack" ? 1.0 : 0.0);
+        ch.from = str(c, "from");
+        ch.starttls = c.value("starttls", false);
+        ch.username = str(c, "username");
+        auto password = expanded(f, c, ptr, "password");
+        if (!password)
+            return password.error();
+        ch.password = *password;
         ch.all = c.value("all", false);
         if (auto it = c.find("roles"); it != c.end())
             ch.roles = it->get<std::vector<std::string>>();
@@ -220,7 +228,12 @@ core::Result<core::Ok> load_channels(const FileDoc& f, Config& out) {
                                                                      : ch.secret)) {
             return f.error(ptr + "/secret", "webhook secret must be whsec_<base64>");
         }
-        if (ch.url.empty() && ch.type != "email") {
+        if (ch.type == "email" && (ch.from.empty() || ch.to.empty()) && !ch.url.empty())
+            return f.error(ptr, "an email channel needs 'from' and 'to'");
+        if (ch.type == "lineworks" && ch.to.size() != 1)
+            return f.error(ptr, "a lineworks channel needs one 'to': a channel id or user:<id>");
+        // A lineworks channel is sent through the bot of responders.yaml: it has no URL.
+        if (ch.url.empty() && ch.type != "lineworks") {
             out.disabled_channels.push_back(ch.name);  // e.g. ${env:SONAE_DEV_WEBHOOK_URL:-} unset
             continue;
         }
@@ -256,20 +269,39 @@ core::Result<core::Ok> load_responders(const FileDoc& f, Config& out) {
         }
     }
     if (auto it = doc.find("chat"); it != doc.end()) {
-        for (const char* key : {"slack_signing_secret", "mattermost_token", "teams_security_token",
-                                "lineworks_bot_secret"}) {
-            auto v = expanded(f, *it, "/chat", key);
+        const json& chat = *it;
+        auto put = [&](const json& o, const std::string& pointer, const char* key,
+                       std::string& to) -> core::Result<core::Ok> {
+            if (!o.contains(key))
+                return core::Ok{};
+            auto v = expanded(f, o, pointer, key);
             if (!v)
                 return v.error();
-            std::string k = key;
-            if (k == "slack_signing_secret")
-                out.chat.slack_signing_secret = *v;
-            if (k == "mattermost_token")
-                out.chat.mattermost_token = *v;
-            if (k == "teams_security_token")
-                out.chat.teams_security_token = *v;
-            if (k == "lineworks_bot_secret")
-                out.chat.lineworks_bot_secret = *v;
+            to = *v;
+            return core::Ok{};
+        };
+        ChatSecrets& c = out.chat;
+        LineWorksBot& lw = c.lineworks;
+        for (auto r : {put(chat, "/chat", "slack_signing_secret", c.slack_signing_secret),
+                       put(chat, "/chat", "mattermost_token", c.mattermost_token),
+                       put(chat, "/chat", "teams_security_token", c.teams_security_token),
+                       put(chat, "/chat", "lineworks_bot_secret", lw.bot_secret),
+                       put(chat, "/chat", "public_url", c.public_url)}) {
+            if (!r)
+                return r.error();
+        }
+        if (auto l = chat.find("lineworks"); l != chat.end()) {
+            const std::string lp = "/chat/lineworks";
+            for (auto r :
+                 {put(*l, lp, "bot_id", lw.bot_id), put(*l, lp, "bot_secret", lw.bot_secret),
+                  put(*l, lp, "client_id", lw.client_id),
+                  put(*l, lp, "client_secret", lw.client_secret),
+                  put(*l, lp, "service_account", lw.service_account),
+                  put(*l, lp, "private_key", lw.private_key), put(*l, lp, "api_url", lw.api_url),
+                  put(*l, lp, "auth_url", lw.auth_url)}) {
+                if (!r)
+                    return r.error();
+            }
         }
     }
     return core::Ok{};
@@ -293,6 +325,34 @@ const Source* Config::find_source_by_routing_key(const std::string& key) const {
         if (!own.empty() && crypto::constant_time_equal(crypto::sha256(own), wanted)) {
             return &s;
         }
+    }
+    return nullptr;
+}
+
+std::string_view to_string(ChatPlatform p) {
+    switch (p) {
+        case ChatPlatform::kSlack:
+            return "slack";
+        case ChatPlatform::kMattermost:
+            return "mattermost";
+        case ChatPlatform::kTeams:
+            return "teams";
+        case ChatPlatform::kLineWorks:
+            return "lineworks";
+    }
+    return "?";
+}
+
+const Responder* Config::find_responder(ChatPlatform platform, const std::string& identity) const {
+    if (identity.empty())
+        return nullptr;
+    for (const auto& r : responders) {
+        const std::string& own = platform == ChatPlatform::kSlack        ? r.slack
+                                 : platform == ChatPlatform::kMattermost ? r.mattermost
+                                 : platform == ChatPlatform::kTeams      ? r.teams
+                                                                         : r.lineworks;
+        if (own == identity)
+            return &r;
     }
     return nullptr;
 }

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cstring>
 #include <mutex>
 #include <stdexcept>
 
@@ -38,24 +39,62 @@ size_t on_header(char* ptr, size_t size, size_t nmemb, void* userdata) {
 }
 
 // One exchange's request, response and header list: everything curl points into while it runs.
+size_t on_upload(char* buffer, size_t size, size_t nitems, void* userdata) {
+    auto* left = static_cast<std::string_view*>(userdata);
+    const size_t n = std::min(size * nitems, left->size());
+    std::memcpy(buffer, left->data(), n);
+    left->remove_prefix(n);
+    return n;
+}
+
 struct Exchange {
     ClientRequest request;
     ClientResponse response;
     curl_slist* headers = nullptr;
-    ~Exchange() { curl_slist_free_all(headers); }
+    curl_slist* recipients = nullptr;
+    std::string_view upload;  // what is left of an e-mail to send
+    ~Exchange() {
+        curl_slist_free_all(headers);
+        curl_slist_free_all(recipients);
+    }
+
+    bool smtp() const { return request.url.rfind("smtp", 0) == 0; }
+
+    void configure_smtp(CURL* c) {
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+        curl_easy_setopt(c, CURLOPT_MAIL_FROM, request.mail_from.c_str());
+        for (const auto& r : request.mail_to)
+            recipients = curl_slist_append(recipients, r.c_str());
+        curl_easy_setopt(c, CURLOPT_MAIL_RCPT, recipients);
+        if (request.starttls)
+            curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
+        if (!request.username.empty()) {
+            curl_easy_setopt(c, CURLOPT_USERNAME, request.username.c_str());
+            curl_easy_setopt(c, CURLOPT_PASSWORD, request.password.c_str());
+        }
+        upload = request.body;
+        curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(c, CURLOPT_READFUNCTION, on_upload);
+        curl_easy_setopt(c, CURLOPT_READDATA, &upload);
+        curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    }
 
     // Sets every option of `c` for this exchange (the same for both clients).
     void configure(CURL* c) {
-        for (const auto& [k, v] : request.headers)
-            headers = curl_slist_append(headers, (k + ": " + v).c_str());
-        headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
         const auto timeout = static_cast<long>(request.timeout.count());
         curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
         curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
         curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, std::min(timeout, 5000L));
+        if (smtp()) {
+            configure_smtp(c);
+            return;
+        }
+        for (const auto& [k, v] : request.headers)
+            headers = curl_slist_append(headers, (k + ": " + v).c_str());
+        headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
         curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
@@ -70,11 +109,25 @@ struct Exchange {
     }
 
     void finish(CURL* c, CURLcode rc) {
+        long code = 0;
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+        if (smtp()) {
+            response.body = "SMTP " + std::to_string(code);
+            if (rc == CURLE_OK)
+                response.status = 200;
+            else if (code >= 500)
+                response.status = 400;  // refused for good (no such mailbox, ...)
+            else if (code >= 400)
+                response.status = 503;  // try again later
+            if (rc != CURLE_OK)
+                response.error = curl_easy_strerror(rc);
+            return;
+        }
         if (rc != CURLE_OK) {
             response.error = curl_easy_strerror(rc);
             response.status = 0;
         } else {
-            curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
+            response.status = code;
         }
     }
 };

@@ -53,14 +53,21 @@ struct Channel {
     std::string name;
     std::string tenant = "default";
     std::string type;  // webhook | slack | mattermost | teams | lineworks | email
-    std::string url;
+    std::string url;   // webhook URL; email: smtp[s]://host:port; lineworks: unused
     std::string secret;
     core::Classification max_classification = core::Classification::k3C;
     bool exercise = false;
     bool all = false;
     std::vector<std::string> roles;
     core::Duration timeout = 10 * core::kSecond;
+    // email: recipients; lineworks: channel ids, or "user:<id>" for one person.
     std::vector<std::string> to;
+    double rate_per_s = 0;  // messages a second at most (0: unlimited; Slack webhooks: 1)
+    // email
+    std::string from;
+    bool starttls = false;  // upgrade smtp:// with STARTTLS (smtps:// is TLS from the start)
+    std::string username;
+    std::string password;
 };
 
 struct Responder {
@@ -79,11 +86,30 @@ struct ApiToken {
     std::string role;
 };
 
+// The chat platforms responders drive incidents from (PRODUCT §9).
+enum class ChatPlatform { kSlack, kMattermost, kTeams, kLineWorks };
+std::string_view to_string(ChatPlatform p);
+
+// A LINE WORKS bot (API 2.0): callbacks are signed with the bot secret; messages are sent with an
+// access token from the service-account JWT grant.
+struct LineWorksBot {
+    std::string bot_id;
+    std::string bot_secret;
+    std::string client_id;
+    std::string client_secret;
+    std::string service_account;
+    std::string private_key;  // PEM (RS256)
+    std::string api_url = "https://www.worksapis.com/v1.0";
+    std::string auth_url = "https://auth.worksmobile.com/oauth2/v2.0/token";
+};
+
 struct ChatSecrets {
     std::string slack_signing_secret;
     std::string mattermost_token;
     std::string teams_security_token;
-    std::string lineworks_bot_secret;
+    LineWorksBot lineworks;
+    // The gateway's address as chat platforms reach it, for Mattermost's message buttons.
+    std::string public_url;
 };
 
 struct Config {
@@ -98,6 +124,8 @@ struct Config {
     const Source* find_source(const std::string& name) const;
     const Source* find_source_by_routing_key(const std::string& key) const;
     const Channel* find_channel(const std::string& name) const;
+    // The responder with this identity on this platform, or none.
+    const Responder* find_responder(ChatPlatform platform, const std::string& identity) const;
 };
 
 // Loads sources.yaml, channels.yaml and responders.yaml (each optional) from `dir`.

@@ -14,15 +14,32 @@
 namespace sonae::http {
 
 struct ClientRequest {
+    ClientRequest() = default;
+    ClientRequest(std::string m, std::string u, std::vector<std::pair<std::string, std::string>> h,
+                  std::string b, std::chrono::milliseconds t)
+        : method(std::move(m)),
+          url(std::move(u)),
+          headers(std::move(h)),
+          body(std::move(b)),
+          timeout(t) {}
+
     std::string method = "POST";
-    std::string url;
+    std::string url;  // http(s)://, or smtp(s):// to send `body` as an e-mail message
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
     std::chrono::milliseconds timeout{10000};  // the whole exchange, connect included
+    // SMTP only: envelope sender and recipients, credentials, STARTTLS on smtp://.
+    std::string mail_from;
+    std::vector<std::string> mail_to;
+    std::string username;
+    std::string password;
+    bool starttls = false;
 };
 
 struct ClientResponse {
-    long status = 0;  // 0 when no response arrived
+    // 0 when no response arrived. SMTP answers are mapped: accepted 200, a transient refusal
+    // (4xx) 503, a permanent one (5xx) 400, so that one classification serves both.
+    long status = 0;
     std::string body;
     std::map<std::string, std::string> headers;  // lower-case names
     std::string error;                           // transport error, when status == 0
