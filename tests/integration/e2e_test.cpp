@@ -90,9 +90,9 @@ TEST_CASE("a generic event opens an incident and exactly one signed notification
     const auto timeline =
         stack.redis().command({"LLEN", stack.prefix() + ":default:tl:" + incident_id}).integer();
     CHECK(timeline >= 3);
-    // The due timer of the active step is pending in the timer set.
+    // The active step's reminder (which then schedules its due timer) is pending in the timers.
     const auto due = stack.redis().command(
-        {"ZSCORE", stack.prefix() + ":timers", "default|" + incident_id + "|due:contact-vendor"});
+        {"ZSCORE", stack.prefix() + ":timers", "default|" + incident_id + "|soon:contact-vendor"});
     CHECK_FALSE(due.is_nil());
     // The event is marked applied, so a redelivery changes nothing.
     CHECK(stack.redis()

@@ -1,5 +1,8 @@
 #include "processor.hpp"
 
+#include <chrono>
+#include <thread>
+
 #include <spdlog/spdlog.h>
 
 #include <sonae/core/answer.hpp>
@@ -88,8 +91,16 @@ std::vector<store::OutboxMessage> Processor::event(const core::Event& e, const s
         core::Result<core::Transition> tr = core::Error{};
         std::int64_t expected = 0;
         if (!loaded) {
-            if (e.action != core::Action::kTrigger)
-                return {};
+            if (e.action != core::Action::kTrigger) {
+                // The key is reserved by a trigger not committed yet: another worker is opening
+                // the incident (or crashed doing so, and its event comes back). An acknowledge
+                // or resolve waits for it rather than being lost; then the retry queue does.
+                if (attempt + 1 == kMaxAttempts)
+                    throw std::runtime_error("event " + e.id + ": the incident of " + key +
+                                             " is still being opened");
+                std::this_thread::sleep_for(std::chrono::milliseconds(5 * (attempt + 1)));
+                continue;
+            }
             const core::Playbook* pb = lib->engine->select(e);
             if (pb == nullptr) {
                 spdlog::warn("event {} ({}): no playbook matches and the catalog names no default",

@@ -176,3 +176,21 @@ TEST_CASE("two processors racing on one alert open one incident") {
     REQUIRE(open.size() == 1);
     CHECK(f.incident(open[0].str()).event_count == 40);
 }
+
+TEST_CASE("a resolve racing the trigger that is still opening the incident is not lost") {
+    Fixture f;
+    // Another worker reserved the alert's incident and has not committed it yet.
+    const auto reserved =
+        f.processor.store().prepare_event("default", "evt:trigger", "k1", "20260401", true);
+    REQUIRE(reserved.status == store::IncidentStore::Prepared::Status::kReady);
+    REQUIRE_FALSE(reserved.loaded);
+    core::Event resolve = Fixture::event("resolve");
+    resolve.action = core::Action::kResolve;
+    // The resolve waits, then goes back to the queue (the worker retries it) instead of vanishing.
+    CHECK_THROWS(f.processor.on_event(resolve, f.clock.now()));
+    // The trigger commits; the redelivered resolve then applies to its incident.
+    f.processor.on_event(Fixture::event("trigger"), f.clock.now());
+    f.processor.on_event(resolve, f.clock.now());
+    const core::Incident i = f.incident(reserved.incident_id);
+    CHECK(i.alerts.at("k1").resolved);
+}
