@@ -524,3 +524,53 @@ std::optional<core::CommandReply> IncidentStore::command_result(const std::strin
 }
 
 }  // namespace sonae::store
+
+namespace sonae::store {
+
+std::vector<std::pair<std::string, core::TimePoint>> IncidentStore::incidents_before(
+    const std::string& tenant, core::TimePoint max_opened, std::size_t offset, std::size_t count) {
+    auto r = redis_.command({"ZREVRANGEBYSCORE", keys_.incidents(tenant),
+                             std::to_string(max_opened), "-inf", "WITHSCORES", "LIMIT",
+                             std::to_string(offset), std::to_string(count)});
+    std::vector<std::pair<std::string, core::TimePoint>> out;
+    const auto& e = r.elements();
+    for (std::size_t i = 0; i + 1 < e.size(); i += 2)
+        out.emplace_back(e[i].str(), static_cast<core::TimePoint>(std::stod(e[i + 1].str())));
+    return out;
+}
+
+std::vector<std::string> IncidentStore::open_ids(const std::string& tenant) {
+    std::vector<std::string> ids;
+    for (const auto& e : redis_.command({"SMEMBERS", keys_.open(tenant)}).elements())
+        ids.push_back(e.str());
+    std::sort(ids.begin(), ids.end());
+    return ids;
+}
+
+std::vector<core::Incident> IncidentStore::load_many(const std::string& tenant,
+                                                     const std::vector<std::string>& ids) {
+    std::vector<std::vector<std::string>> commands;
+    commands.reserve(ids.size());
+    for (const auto& id : ids)
+        commands.push_back({"HGET", keys_.incident(tenant, id), "state"});
+    std::vector<core::Incident> out;
+    for (const auto& r : redis_.pipeline(commands)) {
+        if (!r.is_nil())
+            out.push_back(core::incident_from_json(nlohmann::json::parse(r.str())));
+    }
+    return out;
+}
+
+std::pair<std::vector<std::string>, std::int64_t> IncidentStore::timeline_page(
+    const std::string& tenant, const std::string& incident, std::int64_t start,
+    std::int64_t count) {
+    const std::string key = keys_.timeline(tenant, incident);
+    auto replies = redis_.pipeline(
+        {{"LRANGE", key, std::to_string(start), std::to_string(start + count - 1)}, {"LLEN", key}});
+    std::vector<std::string> entries;
+    for (const auto& e : replies.at(0).elements())
+        entries.push_back(e.str());
+    return {std::move(entries), replies.at(1).integer()};
+}
+
+}  // namespace sonae::store

@@ -105,6 +105,9 @@ struct Keys {
     std::string chat_seen(const std::string& platform, const std::string& request_hash) const {
         return prefix + ":chat:seen:" + platform + ":" + request_hash;
     }
+    // HASH of API tokens: SHA-256 (hex) of the token -> {"name","tenant","role","created_at"}
+    // (sonae token create). Global: a token names its tenant.
+    std::string tokens() const { return prefix + ":tokens"; }
     // STRING marker: HTTP action executed (its result was published)
     std::string action_done(const std::string& tenant, const std::string& action) const {
         return t(tenant) + "action:" + action;

@@ -131,6 +131,21 @@ class IncidentStore {
     std::optional<core::CommandReply> command_result(const std::string& tenant,
                                                      const std::string& id);
 
+    // Reads for the REST API. Incident ids of a tenant by opened time, newest first, from
+    // `max_opened` (inclusive) down: `count` of them from the `offset`th.
+    std::vector<std::pair<std::string, core::TimePoint>> incidents_before(
+        const std::string& tenant, core::TimePoint max_opened, std::size_t offset,
+        std::size_t count);
+    std::vector<std::string> open_ids(const std::string& tenant);
+    // The incidents of these ids that exist, in their order (one round trip).
+    std::vector<core::Incident> load_many(const std::string& tenant,
+                                          const std::vector<std::string>& ids);
+    // Stored timeline entries [start, start + count) and the timeline's length.
+    std::pair<std::vector<std::string>, std::int64_t> timeline_page(const std::string& tenant,
+                                                                    const std::string& incident,
+                                                                    std::int64_t start,
+                                                                    std::int64_t count);
+
   private:
     redis::Connection& redis_;
     Keys keys_;
