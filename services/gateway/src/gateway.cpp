@@ -41,7 +41,7 @@ constexpr std::array<int, 12> kStatuses{200, 202, 400, 401, 403, 404, 413, 415, 
 
 Gateway::Gateway(const config::Config& config, const core::SchemaValidator& event_schema,
                  amqp::Publisher& publisher, Health& health, const clock::Clock& clock,
-                 Options options, RedisWorker* redis)
+                 Options options, RedisWorker* redis, const core::Libraries* libraries)
     : config_(config),
       event_schema_(event_schema),
       publisher_(publisher),
@@ -49,12 +49,27 @@ Gateway::Gateway(const config::Config& config, const core::SchemaValidator& even
       clock_(clock),
       options_(std::move(options)),
       redis_(redis),
-      keys_{options_.topology.prefix} {
+      keys_{options_.topology.prefix},
+      api_(config, libraries, publisher, redis, clock, options_.topology) {
     for (const auto& s : config_.sources) {
         limiters_[s.name] = std::make_unique<ingest::RateLimiter>(s.rate_per_s, s.burst);
     }
     for (int s : kStatuses)
         by_status_[s];
+}
+
+std::vector<RouteSpec> Gateway::routes() {
+    std::vector<RouteSpec> out{{"GET", "/healthz"},
+                               {"GET", "/readyz"},
+                               {"GET", "/metrics"},
+                               {"POST", "/v1/events/{source}"},
+                               {"POST", "/v2/enqueue"}};
+    for (const char* chat :
+         {"slack", "slack/interactive", "mattermost", "mattermost/action", "teams", "lineworks"})
+        out.push_back({"POST", std::string("/v1/chatops/") + chat});
+    const auto& api = Api::routes();
+    out.insert(out.end(), api.begin(), api.end());
+    return out;
 }
 
 http::Status Gateway::status_of(core::ErrorCode code) {
@@ -135,7 +150,13 @@ asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
     } else if (path.rfind("/v1/chatops/", 0) == 0) {
         res = co_await chat(req, path.substr(12));
     } else {
-        res = error_response({core::ErrorCode::kNotFound, "no such endpoint", ""}, req.version());
+        std::optional<http::Response> api = co_await api_.handle(req, path, query);
+        if (api) {
+            res = std::move(*api);
+        } else {
+            res =
+                error_response({core::ErrorCode::kNotFound, "no such endpoint", ""}, req.version());
+        }
     }
     count(res.result());
     co_return res;

@@ -19,6 +19,7 @@
 #include <sonae/ingest/ingest.hpp>
 #include <sonae/store/keys.hpp>
 
+#include "api.hpp"
 #include "chatops.hpp"
 
 namespace sonae::gateway {
@@ -43,11 +44,14 @@ class RedisWorker;
 
 class Gateway {
   public:
-    // `redis` serves chat-ops (replays, open incidents, command results); without it those
-    // routes answer 503.
+    // `redis` serves chat-ops (replays, open incidents, command results) and the REST API;
+    // without it those routes answer 503. `libraries` gives the API its playbooks and catalogs.
     Gateway(const config::Config& config, const core::SchemaValidator& event_schema,
             amqp::Publisher& publisher, Health& health, const clock::Clock& clock, Options options,
-            RedisWorker* redis = nullptr);
+            RedisWorker* redis = nullptr, const core::Libraries* libraries = nullptr);
+
+    // Every route served (method and path template), as documented in schemas/openapi.yaml.
+    static std::vector<RouteSpec> routes();
 
     boost::asio::awaitable<http::Response> handle(http::Request& req);
 
@@ -81,6 +85,7 @@ class Gateway {
     Options options_;
     RedisWorker* redis_;
     store::Keys keys_;
+    Api api_;
     std::map<std::string, std::unique_ptr<ingest::RateLimiter>> limiters_;
 
     std::atomic<std::uint64_t> events_accepted_{0};

@@ -23,7 +23,7 @@ Service::Service(Settings settings, loader::Schemas schemas, const clock::Clock&
       publisher_(publisher_options(settings_)),
       redis_(settings_.redis, &health_),
       gateway_(settings_.config, schemas_.event(), publisher_, health_, clock,
-               Options{amqp::Topology{settings_.prefix}}, &redis_),
+               Options{amqp::Topology{settings_.prefix}}, &redis_, &settings_.libraries),
       server_(ioc_, settings_.server, [this](http::Request& req) { return gateway_.handle(req); }) {
 }
 
@@ -36,7 +36,14 @@ core::Result<std::unique_ptr<service::Service>> Service::create(const config::En
     if (!common)
         return common.error();
     config::Config& cfg = common->config;
+    // The API shows the same playbooks and catalogs as the orchestrator runs.
+    auto libraries =
+        loader::load_libraries(env.playbook_dir, env.config_dir + "/catalog.yaml", common->schemas);
+    if (!libraries)
+        return core::Error{libraries.error().code,
+                           "playbooks refused:\n" + libraries.error().message, ""};
     Settings s;
+    s.libraries = std::move(libraries.value());
     s.amqp = common->bus.amqp;
     s.redis = common->bus.redis;
     s.redis.command_timeout = std::chrono::milliseconds(1000);  // never hold a request long

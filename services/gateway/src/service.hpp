@@ -12,6 +12,7 @@
 
 #include <sonae/amqp/publisher.hpp>
 #include <sonae/config/config.hpp>
+#include <sonae/core/library.hpp>
 #include <sonae/http/server.hpp>
 #include <sonae/loader/loader.hpp>
 #include <sonae/redis/redis.hpp>
@@ -31,6 +32,7 @@ struct Settings {
     int threads = 2;
     std::string prefix = "sonae";
     std::chrono::milliseconds drain{5000};  // open connections get this long to finish
+    core::Libraries libraries;              // playbooks and catalogs, for the REST API
 };
 
 class Service final : public service::Service {
