@@ -18,4 +18,5 @@ if(SONAE_SERVICES)
   pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
   pkg_check_modules(RABBITMQ REQUIRED IMPORTED_TARGET librabbitmq)
   pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
+  pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)  # CLI tables: display width
 endif()

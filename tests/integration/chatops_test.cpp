@@ -82,6 +82,9 @@ struct Chat {
   - {id: suzuki, name: 鈴木, role: commander, mattermost: q8x3y4hzbjdwjkpjgi1xmjsmxa}
   - {id: sato, name: 佐藤 花子, role: commander, teams: 6a1e4f9c-2b7d-4e0a-9c3b-8d5f7e2a1b40}
   - {id: tanaka, name: 田中, role: commander, lineworks: a1b2c3d4-0000-4e5f-8a9b-0c1d2e3f4a5b}
+api_tokens:
+  - {name: auditor, role: viewer, sha256: )" + crypto::to_hex(crypto::sha256("audit-token")) +
+                                                        R"(}
 chat:
   slack_signing_secret: )" + kSlackSecret + R"(
   mattermost_token: )" + kMattermostToken + R"(
@@ -180,9 +183,8 @@ chat:
     }
 
     Cli cli(const std::string& args) {
-        const std::string cmd = "SONAE_REDIS_URL='" + env.redis_url + "' SONAE_PREFIX='" +
-                                stack->prefix() + "' " + env.bin_dir + "/services/cli/sonae " +
-                                args + " 2>&1";
+        const std::string cmd = "SONAE_URL='" + stack->url("") + "' SONAE_TOKEN=audit-token " +
+                                env.bin_dir + "/services/cli/sonae " + args + " 2>&1";
         Cli r;
         FILE* p = popen(cmd.c_str(), "r");
         REQUIRE(p != nullptr);

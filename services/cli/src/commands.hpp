@@ -25,13 +25,53 @@ struct SimulateArgs {
 };
 int run_simulate(const SimulateArgs& args);
 
-struct VerifyArgs {
-    std::string incident;
-    std::string redis_url;
-    std::string prefix;
+// Operator commands over the REST API (SONAE_URL, SONAE_TOKEN). Exit status: 0 ok, 1 refused,
+// not found or unreachable, 2 usage (including a request the API calls invalid).
+struct ListArgs {
+    std::string status, severity, service, since, tenant;
+    bool exercise = false;
+    int limit = 50;
+    bool all = false;  // follow next_cursor to the end
+    bool json = false;
 };
-// The tamper-evident timeline of one incident, checked from Redis: 0 intact, 1 broken or not
-// found, 2 usage.
-int run_verify(const VerifyArgs& args);
+int run_incident_list(const ListArgs& args);
+
+struct ShowArgs {
+    std::string incident;
+    bool json = false;
+};
+int run_incident_show(const ShowArgs& args);
+int run_incident_timeline(const ShowArgs& args);
+// The tamper-evident timeline of one incident (GET /v1/incidents/{id}/chain), checked here:
+// 0 intact, 1 broken or not found, 2 usage.
+int run_verify(const ShowArgs& args);
+
+struct CmdArgs {
+    std::string incident;
+    std::vector<std::string> words;  // the command line
+    bool wait = true;                // wait for the orchestrator's result
+    int wait_seconds = 15;
+    bool json = false;
+};
+// 0 applied (or accepted and still pending with --no-wait), 1 refused or not found, 2 usage.
+int run_incident_cmd(const CmdArgs& args);
+
+struct ListingArgs {
+    std::string tenant;
+    bool exercise = false;
+    bool json = false;
+};
+int run_services(const ListingArgs& args);
+int run_playbooks(const ListingArgs& args);
+
+// API tokens in Redis (SONAE_REDIS_URL, SONAE_PREFIX): create prints the token once.
+struct TokenArgs {
+    std::string name, tenant = "default", role;
+    std::string redis_url, prefix;
+    bool json = false;
+};
+int run_token_create(const TokenArgs& args);
+int run_token_list(const TokenArgs& args);
+int run_token_revoke(const TokenArgs& args);
 
 }  // namespace sonae::cli

@@ -1,55 +1,354 @@
+// sonae incident list|show|timeline|cmd|verify, sonae services, sonae playbooks: the REST API
+// for people (aligned tables) and scripts (--json, the API's own JSON).
+#include <chrono>
 #include <iostream>
+#include <thread>
 
 #include <sonae/core/incident.hpp>
-#include <sonae/redis/redis.hpp>
 #include <sonae/store/store.hpp>
 
+#include "api_client.hpp"
 #include "commands.hpp"
+#include "table.hpp"
 
 namespace sonae::cli {
+namespace {
 
-int run_verify(const VerifyArgs& args) {
-    const auto tenant = core::tenant_of_incident(args.incident);
-    if (!tenant) {
-        std::cerr << "sonae incident verify: '" << args.incident
-                  << "' is not an incident id (INC-YYYYMMDD-NNNN or <tenant>.INC-...)\n";
-        return 2;
+using nlohmann::json;
+
+std::string text(const json& v, const std::string& none = "-") {
+    if (v.is_null())
+        return none;
+    if (v.is_string())
+        return v.get<std::string>();
+    return v.dump();
+}
+
+// "3h05m", "12m", "45s"; negative as "-1h20m".
+std::string duration(std::int64_t seconds) {
+    const bool negative = seconds < 0;
+    std::int64_t s = negative ? -seconds : seconds;
+    std::string out;
+    if (s >= 3600) {
+        out = std::to_string(s / 3600) + "h";
+        const auto m = (s % 3600) / 60;
+        out += (m < 10 ? "0" : "") + std::to_string(m) + "m";
+    } else if (s >= 60) {
+        out = std::to_string(s / 60) + "m";
+    } else {
+        out = std::to_string(s) + "s";
     }
-    auto settings = redis::Settings::parse(args.redis_url);
-    if (!settings) {
-        std::cerr << "sonae incident verify: " << settings.error().message << "\n";
-        return 2;
-    }
-    try {
-        redis::Connection redis(*settings);
-        const store::Keys keys{args.prefix};
-        auto exists = redis.command({"EXISTS", keys.incident(*tenant, args.incident)});
-        if (exists.integer() == 0) {
-            std::cerr << args.incident << ": no such incident in " << args.redis_url << " (prefix "
-                      << args.prefix << ")\n";
-            return 1;
+    return negative ? "-" + out : out;
+}
+
+// The RTO column: the least time left among the incident's running clocks.
+std::string rto_left(const json& services) {
+    std::optional<std::int64_t> least;
+    bool breached = false;
+    for (const auto& s : services) {
+        if (s["time_left_seconds"].is_number()) {
+            const auto left = s["time_left_seconds"].get<std::int64_t>();
+            least = least ? std::min(*least, left) : left;
         }
-        std::vector<std::string> stored;
-        for (const auto& e :
-             redis.command({"LRANGE", keys.timeline(*tenant, args.incident), "0", "-1"}).elements())
-            stored.push_back(e.str());
-        auto head = redis.command({"HGET", keys.incident(*tenant, args.incident), "tlh"});
-        const store::ChainCheck check =
-            store::verify_chain(stored, head.is_nil() ? std::string{} : head.str());
-        if (check.intact) {
-            std::cout << args.incident << ": timeline intact (" << stored.size()
-                      << " entries, each carrying the SHA-256 of the one before it)\n";
-            return 0;
-        }
-        std::cout << args.incident << ": timeline BROKEN at entry " << check.bad_entry + 1 << " of "
-                  << stored.size() << ": " << check.why << "\n";
-        if (check.bad_entry < stored.size())
-            std::cout << "  " << stored[check.bad_entry] << "\n";
-        return 1;
-    } catch (const std::exception& e) {
-        std::cerr << "sonae incident verify: " << e.what() << "\n";
+        breached = breached || s.value("state", "") == "breached";
+    }
+    if (!least)
+        return "-";
+    return (breached ? "BREACHED " : "") + duration(*least);
+}
+
+// "2026-04-01T00:30:00Z" -> "2026-04-01 00:30Z" (times stay UTC, as the API gives them).
+std::string when(const json& t) {
+    if (!t.is_string())
+        return "-";
+    std::string s = t.get<std::string>();
+    if (s.size() >= 16 && s[10] == 'T')
+        return s.substr(0, 10) + " " + s.substr(11, 5) + "Z";
+    return s;
+}
+
+struct Session {
+    ApiTarget target;
+    std::unique_ptr<ApiClient> api;
+};
+
+// The API client, or the exit status of a usage error.
+std::optional<int> open_session(Session* s, const std::string& what) {
+    std::string why;
+    if (!api_target(&s->target, &why)) {
+        std::cerr << what << ": " << why << "\n";
         return 2;
     }
+    s->api = std::make_unique<ApiClient>(s->target.url, s->target.token);
+    return std::nullopt;
+}
+
+bool valid_incident(const std::string& id, const std::string& what) {
+    if (core::tenant_of_incident(id))
+        return true;
+    std::cerr << what << ": '" << id
+              << "' is not an incident id (INC-YYYYMMDD-NNNN or <tenant>.INC-...)\n";
+    return false;
+}
+
+}  // namespace
+
+int run_incident_list(const ListArgs& args) {
+    Session s;
+    if (auto rc = open_session(&s, "sonae incident list"))
+        return *rc;
+    std::string query = "?limit=" + std::to_string(args.limit);
+    for (const auto& [name, value] :
+         {std::pair<const char*, const std::string*>{"status", &args.status},
+          {"severity", &args.severity},
+          {"service", &args.service},
+          {"since", &args.since},
+          {"tenant", &args.tenant}}) {
+        if (!value->empty())
+            query += std::string("&") + name + "=" + query_escape(*value);
+    }
+    if (args.exercise)
+        query += "&exercise=true";
+    json all = json::array();
+    std::string cursor;
+    do {
+        const auto r = s.api->get("/v1/incidents" + query +
+                                  (cursor.empty() ? "" : "&cursor=" + query_escape(cursor)));
+        if (r.status != 200)
+            return report_failure("sonae incident list", r);
+        for (const auto& i : r.body["incidents"])
+            all.push_back(i);
+        cursor = r.body["next_cursor"].is_string() ? r.body["next_cursor"].get<std::string>() : "";
+    } while (args.all && !cursor.empty());
+    if (args.json) {
+        std::cout << json{{"incidents", all}}.dump(2) << "\n";
+        return 0;
+    }
+    if (all.empty()) {
+        std::cout << "no incidents\n";
+        return 0;
+    }
+    Table t({"ID", "STATUS", "SEVERITY", "OPENED", "RTO LEFT", "TITLE"});
+    t.max_width(5, 48);
+    for (const auto& i : all) {
+        t.add({text(i["id"]) + (i.value("exercise", false) ? " (drill)" : ""), text(i["status"]),
+               text(i["severity"]), when(i["opened_at"]), rto_left(i["services"]),
+               text(i["title"])});
+    }
+    std::cout << t.render();
+    if (!cursor.empty())
+        std::cout << "(more: --all, or --limit)\n";
+    return 0;
+}
+
+int run_incident_show(const ShowArgs& args) {
+    if (!valid_incident(args.incident, "sonae incident show"))
+        return 2;
+    Session s;
+    if (auto rc = open_session(&s, "sonae incident show"))
+        return *rc;
+    const auto r = s.api->get("/v1/incidents/" + args.incident);
+    if (r.status != 200)
+        return report_failure("sonae incident show " + args.incident, r);
+    const json& i = r.body;
+    if (args.json) {
+        std::cout << i.dump(2) << "\n";
+        return 0;
+    }
+    Table head({"", ""});
+    head.add({"ID", text(i["id"]) + (i.value("exercise", false) ? " (exercise)" : "")});
+    head.add({"TITLE", text(i["title"])});
+    head.add({"STATUS", text(i["status"]) +
+                            (i["acked_by"].is_string() ? " (" + text(i["acked_by"]) + ")" : "")});
+    head.add(
+        {"SEVERITY",
+         text(i["severity"]) + " / " + text(i["category"]) +
+             (i["classification"].is_string() ? " / class " + text(i["classification"]) : "")});
+    head.add({"PLAYBOOK", text(i["playbook"]) + " v" + text(i["playbook_version"]) + " " +
+                              text(i["playbook_title"], "")});
+    head.add({"OPENED", when(i["opened_at"])});
+    if (i["resolved_at"].is_string())
+        head.add({"RESOLVED", when(i["resolved_at"]) + " " + text(i["resolution"], "")});
+    std::cout << head.render().substr(head.render().find('\n') + 1) << "\n";
+
+    Table services({"SERVICE", "NAME", "RTO", "STATE", "TIME LEFT", "DEADLINE", "ESCALATIONS"});
+    for (const auto& c : i["services"]) {
+        std::string esc;
+        for (const auto& e : c["escalations"])
+            esc += (esc.empty() ? "" : ",") + e.get<std::string>();
+        services.add(
+            {text(c["id"]), text(c["name"]), duration(c["rto_seconds"].get<std::int64_t>()),
+             text(c["state"]) + (c.value("breach_predicted", false) ? " (breach predicted)" : ""),
+             c["time_left_seconds"].is_number()
+                 ? duration(c["time_left_seconds"].get<std::int64_t>())
+                 : "-",
+             when(c["deadline"]), esc.empty() ? "-" : esc});
+    }
+    if (!services.empty())
+        std::cout << services.render() << "\n";
+
+    Table steps({"STEP", "TITLE", "OWNER", "STATUS", "ASSIGNEE", "DUE"});
+    steps.max_width(1, 32);
+    for (const auto& st : i["steps"]) {
+        steps.add({text(st["id"]), text(st["title"]), text(st["owner"]),
+                   text(st["status"]) + (st.value("overdue", false) ? " OVERDUE" : ""),
+                   text(st["assignee"]), when(st["due_at"])});
+    }
+    std::cout << steps.render();
+    return 0;
+}
+
+int run_incident_timeline(const ShowArgs& args) {
+    if (!valid_incident(args.incident, "sonae incident timeline"))
+        return 2;
+    Session s;
+    if (auto rc = open_session(&s, "sonae incident timeline"))
+        return *rc;
+    json entries = json::array();
+    std::string cursor = "0";
+    while (!cursor.empty()) {
+        const auto r =
+            s.api->get("/v1/incidents/" + args.incident + "/timeline?limit=500&cursor=" + cursor);
+        if (r.status != 200)
+            return report_failure("sonae incident timeline " + args.incident, r);
+        for (const auto& e : r.body["entries"])
+            entries.push_back(e);
+        cursor = r.body["next_cursor"].is_string() ? r.body["next_cursor"].get<std::string>() : "";
+    }
+    if (args.json) {
+        std::cout << json{{"incident", args.incident}, {"entries", entries}}.dump(2) << "\n";
+        return 0;
+    }
+    Table t({"TIME", "KIND", "ACTOR", "TEXT"});
+    t.max_width(3, 90);
+    for (const auto& e : entries)
+        t.add({when(e["at"]), text(e["kind"]), text(e["actor"]), text(e["text"])});
+    std::cout << t.render();
+    return 0;
+}
+
+int run_verify(const ShowArgs& args) {
+    if (!valid_incident(args.incident, "sonae incident verify"))
+        return 2;
+    Session s;
+    if (auto rc = open_session(&s, "sonae incident verify"))
+        return *rc;
+    const auto r = s.api->get("/v1/incidents/" + args.incident + "/chain");
+    if (r.status != 200)
+        return report_failure("sonae incident verify " + args.incident, r);
+    std::vector<std::string> stored;
+    for (const auto& e : r.body["entries"])
+        stored.push_back(e.get<std::string>());
+    const store::ChainCheck check = store::verify_chain(stored, r.body.value("head", ""));
+    if (check.intact) {
+        std::cout << args.incident << ": timeline intact (" << stored.size()
+                  << " entries, each carrying the SHA-256 of the one before it)\n";
+        return 0;
+    }
+    std::cout << args.incident << ": timeline BROKEN at entry " << check.bad_entry + 1 << " of "
+              << stored.size() << ": " << check.why << "\n";
+    if (check.bad_entry < stored.size())
+        std::cout << "  " << stored[check.bad_entry] << "\n";
+    return 1;
+}
+
+int run_incident_cmd(const CmdArgs& args) {
+    if (!valid_incident(args.incident, "sonae incident cmd"))
+        return 2;
+    std::string line;
+    for (const auto& w : args.words)
+        line += (line.empty() ? "" : " ") + w;
+    Session s;
+    if (auto rc = open_session(&s, "sonae incident cmd"))
+        return *rc;
+    const auto r =
+        s.api->post("/v1/incidents/" + args.incident + "/commands", json{{"command", line}});
+    if (r.status != 202)
+        return report_failure("sonae incident cmd " + args.incident, r);
+    const std::string id = r.body.value("command_id", "");
+    json result = r.body;
+    if (args.wait) {
+        // The orchestrator answers within milliseconds when it runs; poll its result.
+        const auto deadline =
+            std::chrono::steady_clock::now() + std::chrono::seconds(args.wait_seconds);
+        while (std::chrono::steady_clock::now() < deadline) {
+            const auto c = s.api->get("/v1/commands/" + id);
+            if (c.status != 200)
+                return report_failure("sonae incident cmd " + args.incident, c);
+            result = c.body;
+            if (result.value("status", "") != "pending")
+                break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+    }
+    const std::string status = result.value("status", "pending");
+    if (args.json) {
+        std::cout << result.dump(2) << "\n";
+    } else if (status == "pending") {
+        std::cout << "accepted: command " << id << " (result pending; sonae incident timeline "
+                  << args.incident << ")\n";
+    } else {
+        std::cout << text(result["message"], "") << "\n";
+    }
+    return status == "refused" ? 1 : 0;
+}
+
+int run_services(const ListingArgs& args) {
+    Session s;
+    if (auto rc = open_session(&s, "sonae services"))
+        return *rc;
+    std::string query = args.exercise ? "?exercise=true" : "";
+    if (!args.tenant.empty())
+        query += (query.empty() ? "?" : "&") + std::string("tenant=") + query_escape(args.tenant);
+    const auto r = s.api->get("/v1/services" + query);
+    if (r.status != 200)
+        return report_failure("sonae services", r);
+    if (args.json) {
+        std::cout << r.body.dump(2) << "\n";
+        return 0;
+    }
+    Table t({"TENANT", "SERVICE", "NAME", "RTO", "OPEN", "TIME LEFT", "STAGE"});
+    for (const auto& sv : r.body["services"]) {
+        std::string left = sv["time_left_seconds"].is_number()
+                               ? duration(sv["time_left_seconds"].get<std::int64_t>())
+                               : "-";
+        if (sv.value("breached", false))
+            left = "BREACHED " + left;
+        else if (sv.value("breach_predicted", false))
+            left += " (breach predicted)";
+        t.add({text(sv["tenant"]), text(sv["id"]), text(sv["name"]),
+               duration(sv["rto_seconds"].get<std::int64_t>()),
+               std::to_string(sv["open_incidents"].size()), left, text(sv["escalation_stage"])});
+    }
+    std::cout << t.render();
+    return 0;
+}
+
+int run_playbooks(const ListingArgs& args) {
+    Session s;
+    if (auto rc = open_session(&s, "sonae playbooks"))
+        return *rc;
+    const auto r =
+        s.api->get("/v1/playbooks" +
+                   (args.tenant.empty() ? std::string() : "?tenant=" + query_escape(args.tenant)));
+    if (r.status != 200)
+        return report_failure("sonae playbooks", r);
+    if (args.json) {
+        std::cout << r.body.dump(2) << "\n";
+        return 0;
+    }
+    Table t({"TENANT", "PLAYBOOK", "VERSION", "STEPS", "SERVICES", "TITLE"});
+    t.max_width(5, 48);
+    for (const auto& p : r.body["playbooks"]) {
+        std::string services;
+        for (const auto& sv : p["services"])
+            services += (services.empty() ? "" : ",") + sv.get<std::string>();
+        t.add({text(p["tenant"]), text(p["id"]), text(p["version"]),
+               std::to_string(p["steps"].size()), services.empty() ? "-" : services,
+               text(p["title"])});
+    }
+    std::cout << t.render();
+    return 0;
 }
 
 }  // namespace sonae::cli
