@@ -162,6 +162,30 @@ void Process::stop() {
     kill_hard();
 }
 
+void Process::terminate() {
+    if (pid_ > 0)
+        ::kill(pid_, SIGTERM);
+}
+
+std::optional<int> Process::wait_exit(std::chrono::milliseconds limit) {
+    if (pid_ <= 0)
+        return std::nullopt;
+    int status = 0;
+    int code = -1;
+    wait_until(
+        [&] {
+            if (waitpid(pid_, &status, WNOHANG) != pid_)
+                return false;
+            code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            return true;
+        },
+        limit);
+    if (code < 0)
+        return std::nullopt;
+    pid_ = -1;
+    return code;
+}
+
 std::string Process::log() const {
     return read_file(log_path_);
 }
@@ -307,17 +331,14 @@ Stack::Stack(const TestEnv& env, Options options) : test_env_(env) {
             {"SONAE_PLAYBOOK_DIR", options.playbook_dir},
             {"SONAE_SCHEMA_DIR", env.source_dir + "/schemas"},
             {"SONAE_PREFIX", prefix_},
-            {"SONAE_LOG_LEVEL", "info"}};
+            {"SONAE_LOG_LEVEL", "info"},
+            {"SONAE_DRAIN_SECONDS", "0"}};  // tests that drain ask for it
     for (const auto& [k, v] : options.extra_env)
         env_[k] = v;
     redis_ = std::make_unique<redis::Connection>(redis::Settings::parse(env.redis_url).value());
-    const std::string bin = env.bin_dir + "/services/";
-    orchestrator_ = std::make_unique<Process>(bin + "orchestrator/sonae-orchestrator", env_,
-                                              log_dir_ + "/orchestrator.log");
-    notifier_ = std::make_unique<Process>(bin + "notifier/sonae-notifier", env_,
-                                          log_dir_ + "/notifier.log");
-    gateway_ =
-        std::make_unique<Process>(bin + "gateway/sonae-gateway", env_, log_dir_ + "/gateway.log");
+    orchestrator_ = spawn("orchestrator");
+    notifier_ = spawn("notifier");
+    gateway_ = spawn("gateway");
     const bool ready = wait_until([&] { return http_get(url("/readyz")).status == 200; },
                                   std::chrono::seconds(30));
     if (!ready)
@@ -335,6 +356,23 @@ Stack::~Stack() {
     } catch (const std::exception&) {
         // the broker may be the one a fault test stopped
     }
+}
+
+std::unique_ptr<Process> Stack::spawn(const std::string& service) {
+    return std::make_unique<Process>(
+        test_env_.bin_dir + "/services/" + service + "/sonae-" + service, env_,
+        log_dir_ + "/" + service + ".log");
+}
+
+void Stack::restart(const std::string& service) {
+    auto& slot = service == "gateway"    ? gateway_
+                 : service == "notifier" ? notifier_
+                                         : orchestrator_;
+    slot.reset();  // stops it if it still runs
+    slot = spawn(service);
+    if (service == "gateway" && !wait_until([&] { return http_get(url("/readyz")).status == 200; },
+                                            std::chrono::seconds(30)))
+        FAIL("the gateway did not become ready again:\n" << logs());
 }
 
 std::string Stack::logs() {

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -51,6 +52,11 @@ class Process {
     bool alive();
     void kill_hard();  // SIGKILL, as in a crash
     void stop();       // SIGTERM and wait
+    // SIGTERM only (the caller waits with wait_exit, e.g. to time a graceful stop).
+    void terminate();
+    // Waits up to `limit` for the process to exit: its exit status (128 + the signal when a
+    // signal ended it), or nothing while it still runs.
+    std::optional<int> wait_exit(std::chrono::milliseconds limit);
     std::string log() const;
 
   private:
@@ -144,8 +150,13 @@ class Stack {
     Process& orchestrator() { return *orchestrator_; }
     Process& notifier() { return *notifier_; }
     std::string logs();
+    // Starts "gateway", "orchestrator" or "notifier" again after it stopped (logs append); the
+    // gateway is waited for until /readyz answers 200.
+    void restart(const std::string& service);
 
   private:
+    std::unique_ptr<Process> spawn(const std::string& service);
+
     TestEnv test_env_;
     std::string prefix_;
     int port_ = 0;

@@ -299,11 +299,15 @@ asio::awaitable<http::Response> Gateway::enqueue(http::Request& req) {
 http::Response Gateway::readyz(unsigned version) const {
     const bool broker = publisher_.connected();
     const bool redis = health_.redis.load();
-    const json body = {
-        {"status", broker && redis ? "ready" : "not ready"}, {"broker", broker}, {"redis", redis}};
-    return http::json_response(
-        broker && redis ? http::Status::ok : http::Status::service_unavailable, body.dump(),
-        version);
+    const bool draining = health_.draining.load();
+    const bool ready = broker && redis && !draining;
+    const json body = {{"status", draining ? "draining"
+                                  : ready  ? "ready"
+                                           : "not ready"},
+                       {"broker", broker},
+                       {"redis", redis}};
+    return http::json_response(ready ? http::Status::ok : http::Status::service_unavailable,
+                               body.dump(), version);
 }
 
 http::Response Gateway::metrics(unsigned version) const {

@@ -36,6 +36,7 @@ struct Options {
 // Readiness of the dependencies, refreshed by a background probe.
 struct Health {
     std::atomic<bool> redis{false};
+    std::atomic<bool> draining{false};  // stopping: /readyz answers 503 so a load balancer drains
 };
 
 // Request handling, a pure function of the request and the gateway's collaborators: testable

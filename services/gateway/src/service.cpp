@@ -24,8 +24,7 @@ Service::Service(Settings settings, loader::Schemas schemas, const clock::Clock&
       redis_(settings_.redis, &health_),
       gateway_(settings_.config, schemas_.event(), publisher_, health_, clock,
                Options{amqp::Topology{settings_.prefix}}, &redis_, &settings_.libraries),
-      server_(ioc_, settings_.server, [this](http::Request& req) { return gateway_.handle(req); }) {
-}
+      server_(ioc_, settings_.server, [this](http::Request& req) { return serve(req); }) {}
 
 Service::~Service() {
     stop();
@@ -53,6 +52,7 @@ core::Result<std::unique_ptr<service::Service>> Service::create(const config::En
         s.server.max_body = std::max(s.server.max_body, src.max_body);
     s.server.max_connections = static_cast<std::size_t>(env.max_connections);
     s.threads = env.http_threads;
+    s.drain = std::chrono::seconds(env.drain_seconds);
     s.prefix = env.prefix;
     s.config = std::move(cfg);
     return std::unique_ptr<service::Service>(std::make_unique<Service>(
@@ -69,16 +69,41 @@ void Service::start() {
         threads_.spawn([this] { ioc_.run(); });
 }
 
+boost::asio::awaitable<http::Response> Service::serve(http::Request& req) {
+    struct Counted {
+        std::atomic<int>& n;
+        explicit Counted(std::atomic<int>& counter) : n(counter) { ++n; }
+        ~Counted() { --n; }
+        Counted(const Counted&) = delete;
+        Counted& operator=(const Counted&) = delete;
+    } counted(in_flight_);
+    http::Response res = co_await gateway_.handle(req);
+    if (health_.draining.load())
+        res.keep_alive(false);  // the client reconnects, through the load balancer, elsewhere
+    co_return res;
+}
+
 void Service::stop() {
     if (!started_)
         return;
     started_ = false;
+    // Drain: /readyz answers 503 so that a load balancer stops sending here, while requests that
+    // still come are served as before.
+    health_.draining = true;
+    if (settings_.drain.count() > 0) {
+        spdlog::info("draining: /readyz answers 503, closing the listener in {} ms",
+                     settings_.drain.count());
+        std::this_thread::sleep_for(settings_.drain);
+    }
     server_.stop();
-    // Open connections get a moment to finish their request (a publish may be in flight).
-    constexpr std::chrono::milliseconds kStep{50};
+    // Requests in flight finish (a publish may await its confirm); idle keep-alive connections
+    // are closed with the I/O threads.
+    constexpr std::chrono::milliseconds kStep{20};
     for (auto waited = std::chrono::milliseconds(0);
-         server_.active_connections() > 0 && waited < settings_.drain; waited += kStep)
+         in_flight_.load() > 0 && waited < settings_.finish; waited += kStep)
         std::this_thread::sleep_for(kStep);
+    if (in_flight_.load() > 0)
+        spdlog::warn("stopping with {} requests unanswered", in_flight_.load());
     ioc_.stop();
     threads_.stop();
     redis_.stop();

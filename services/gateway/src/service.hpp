@@ -1,9 +1,11 @@
 // The gateway service: the HTTP server on a pool of Asio threads in front of the request handler,
 // the confirming publisher's thread, and the Redis worker's thread (hiredis blocks, so it never
-// runs on an Asio thread; it also keeps readiness fresh). Stopping closes the listener, gives open
-// connections time to finish, then stops the publisher.
+// runs on an Asio thread; it also keeps readiness fresh). Stopping drains: /readyz turns 503 while
+// requests are still served for a moment, then the listener closes, requests in flight finish,
+// and the publisher stops.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -31,8 +33,12 @@ struct Settings {
     http::ServerOptions server;
     int threads = 2;
     std::string prefix = "sonae";
-    std::chrono::milliseconds drain{5000};  // open connections get this long to finish
-    core::Libraries libraries;              // playbooks and catalogs, for the REST API
+    // On stop: /readyz answers 503 and requests are still served this long (SONAE_DRAIN_SECONDS),
+    std::chrono::milliseconds drain{2000};
+    // then the listener closes and requests in flight get this long to finish (a publish waits
+    // at most its 5 s confirm deadline).
+    std::chrono::milliseconds finish{5000};
+    core::Libraries libraries;  // playbooks and catalogs, for the REST API
 };
 
 class Service final : public service::Service {
@@ -48,6 +54,10 @@ class Service final : public service::Service {
     std::uint16_t port() const { return server_.port(); }
 
   private:
+    // The gateway's handler, counted while it runs; a draining gateway closes each connection
+    // after its answer.
+    boost::asio::awaitable<http::Response> serve(http::Request& req);
+
     Settings settings_;
     loader::Schemas schemas_;
     amqp::ConfirmingPublisher publisher_;
@@ -57,6 +67,7 @@ class Service final : public service::Service {
     boost::asio::io_context ioc_;
     http::Server server_;
     service::Threads threads_;  // the HTTP threads
+    std::atomic<int> in_flight_{0};
     bool started_ = false;
 };
 

@@ -128,6 +128,13 @@ TEST_CASE("routing: health, readiness, unknown paths and methods get JSON answer
     f.publisher.connected_ = true;
     f.health.redis = false;
     CHECK(f.get("/readyz").result() == http::Status::service_unavailable);
+    // A stopping gateway is not ready even with both dependencies up, and says why.
+    f.health.redis = true;
+    f.health.draining = true;
+    auto draining = f.get("/readyz");
+    CHECK(draining.result() == http::Status::service_unavailable);
+    CHECK(json::parse(draining.body())["status"] == "draining");
+    f.health.draining = false;
 
     auto missing = f.get("/nowhere");
     CHECK(missing.result() == http::Status::not_found);

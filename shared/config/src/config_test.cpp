@@ -162,3 +162,15 @@ TEST_CASE("the environment is read in one place and bad values name their variab
     CHECK(level.error().field == "SONAE_LOG_LEVEL");
     ::unsetenv("SONAE_LOG_LEVEL");
 }
+
+TEST_CASE("the gateway's drain window is 2 s unless set, and at most 4 s") {
+    ::unsetenv("SONAE_DRAIN_SECONDS");
+    CHECK(config::read_environment()->drain_seconds == 2);
+    ::setenv("SONAE_DRAIN_SECONDS", "0", 1);
+    CHECK(config::read_environment()->drain_seconds == 0);
+    ::setenv("SONAE_DRAIN_SECONDS", "5", 1);
+    auto long_drain = config::read_environment();
+    REQUIRE_FALSE(long_drain);
+    CHECK(long_drain.error().field == "SONAE_DRAIN_SECONDS");
+    ::unsetenv("SONAE_DRAIN_SECONDS");
+}

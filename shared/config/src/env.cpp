@@ -70,6 +70,8 @@ core::Result<Environment> read_environment() {
         return r.error();
     if (auto r = read_int("SONAE_MAX_CONNECTIONS", 1, 1000000, e.max_connections); !r)
         return r.error();
+    if (auto r = read_int("SONAE_DRAIN_SECONDS", 0, 4, e.drain_seconds); !r)
+        return r.error();
     if (auto v = env("SONAE_LOG_LEVEL")) {
         static constexpr const char* kLevels[] = {"trace", "debug",    "info", "warn",
                                                   "error", "critical", "off"};

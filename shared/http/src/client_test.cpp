@@ -17,7 +17,8 @@ namespace asio = boost::asio;
 
 namespace {
 
-// A server whose /hang answers after 30 s and whose other paths answer at once with their path.
+// A server whose /hang answers after 30 s, whose /close closes the connection after its answer,
+// and whose other paths answer at once with their path.
 struct LocalServer {
     asio::io_context ioc;
     http::Server server{ioc, http::ServerOptions{"127.0.0.1", 0},
@@ -30,6 +31,8 @@ struct LocalServer {
                             http::Response res{http::Status::ok, req.version()};
                             res.set("x-echo", std::string(req.target()));
                             res.body() = req.body();
+                            if (req.target() == "/close")
+                                res.keep_alive(false);
                             co_return res;
                         }};
     std::thread thread;
@@ -115,4 +118,22 @@ TEST_CASE("the blocking client and refused connections") {
     auto bad_scheme =
         client.request("GET", "file:///etc/passwd", {}, "", std::chrono::milliseconds(2000));
     CHECK(bad_scheme.status == 0);
+}
+
+TEST_CASE("a handler's Connection: close ends the connection after its answer") {
+    LocalServer srv;
+    http::Client client;
+    const auto kept = client.request("GET", srv.url("/x"), {}, "", std::chrono::seconds(5));
+    CHECK(kept.status == 200);
+    CHECK(kept.headers.count("connection") == 0);
+    CHECK(srv.server.active_connections() == 1);  // the client keeps it for the next request
+    const auto closed = client.request("GET", srv.url("/close"), {}, "", std::chrono::seconds(5));
+    CHECK(closed.status == 200);
+    CHECK(closed.headers.at("connection") == "close");
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (srv.server.active_connections() > 0 && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    CHECK(srv.server.active_connections() == 0);
+    // The client reconnects for the next request.
+    CHECK(client.request("GET", srv.url("/y"), {}, "", std::chrono::seconds(5)).status == 200);
 }

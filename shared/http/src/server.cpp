@@ -7,6 +7,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/rfc7230.hpp>
 #include <boost/beast/http/write.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -78,8 +79,11 @@ asio::awaitable<void> session(beast::tcp_stream stream, ServerOptions options, H
             res = error_response(Status::internal_server_error, "internal", "internal error", {},
                                  req.version());
         }
+        // A handler may close the connection after its answer (a draining gateway does).
+        const bool handler_closes =
+            bhttp::token_list{res[bhttp::field::connection]}.exists("close");
         res.version(req.version());
-        res.keep_alive(req.keep_alive());
+        res.keep_alive(req.keep_alive() && !handler_closes);
         res.prepare_payload();
         stream.expires_after(options.write_timeout);
         auto [wec, wn] = co_await bhttp::async_write(stream, res, kTuple);

@@ -29,6 +29,10 @@ struct Environment {
     int http_threads = 2;            // SONAE_HTTP_THREADS: the gateway's I/O threads
     int max_connections = 4096;      // SONAE_MAX_CONNECTIONS: the gateway's connection cap
     std::string log_level = "info";  // SONAE_LOG_LEVEL: trace|debug|info|warn|error|critical|off
+    // SONAE_DRAIN_SECONDS: on SIGTERM the gateway answers /readyz 503 and keeps serving this long
+    // before it closes its listener (a load balancer takes it out meanwhile). At most 4, so that
+    // with the 5 s confirm deadline of the last requests a stop stays under 10 s.
+    int drain_seconds = 2;
 };
 
 // Reads every SONAE_* variable above. Errors name the variable (in `field`).
