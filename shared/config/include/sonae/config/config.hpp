@@ -29,6 +29,14 @@ struct Environment {
     int http_threads = 2;            // SONAE_HTTP_THREADS: the gateway's I/O threads
     int max_connections = 4096;      // SONAE_MAX_CONNECTIONS: the gateway's connection cap
     std::string log_level = "info";  // SONAE_LOG_LEVEL: trace|debug|info|warn|error|critical|off
+    // SONAE_TLS_CERT and SONAE_TLS_KEY (both or neither): the gateway serves HTTPS only, with
+    // this PEM certificate chain (certificate first, then intermediates) and PEM private key.
+    std::string tls_cert;
+    std::string tls_key;
+    // SONAE_REDIS_CA / SONAE_AMQP_CA: PEM CA bundle that rediss:// / amqps:// servers are
+    // verified against (default: the system's trust store).
+    std::string redis_ca;
+    std::string amqp_ca;
 };
 
 // Reads every SONAE_* variable above. Errors name the variable (in `field`).
