@@ -16,7 +16,7 @@ namespace {
 bool amqp_answers(int port) {
     try {
         amqp::Settings s;
-        s.endpoints = {amqp::Endpoint{"127.0.0.1", port, "guest", "guest", "/", false}};
+        s.endpoints = {amqp::Endpoint{"127.0.0.1", port, "guest", "guest", "/"}};
         s.connect_timeout = std::chrono::milliseconds(500);
         amqp::Connection c(s);
         return true;

@@ -86,7 +86,7 @@ TEST_CASE("URLs: clusters, default vhost, credentials") {
 
 TEST_CASE("no broker, or wrong credentials, is a ConnectionError") {
     Settings s;
-    s.endpoints = {Endpoint{"127.0.0.1", unused_port(), "guest", "guest", "/", false}};
+    s.endpoints = {Endpoint{"127.0.0.1", unused_port(), "guest", "guest", "/"}};
     s.connect_timeout = std::chrono::milliseconds(500);
     CHECK_THROWS_AS(Connection{s}, ConnectionError);
     Settings bad = server();
@@ -97,7 +97,7 @@ TEST_CASE("no broker, or wrong credentials, is a ConnectionError") {
 TEST_CASE("a cluster list falls over to the endpoint that answers") {
     Settings s = server();
     s.endpoints.insert(s.endpoints.begin(),
-                       Endpoint{"127.0.0.1", unused_port(), "guest", "guest", "/", false});
+                       Endpoint{"127.0.0.1", unused_port(), "guest", "guest", "/"});
     s.connect_timeout = std::chrono::milliseconds(500);
     for (int i = 0; i < 3; ++i) {
         Connection c(s);
@@ -245,7 +245,7 @@ TEST_CASE(
     p.stop();
 
     ConfirmingPublisher::Options dead;
-    dead.settings.endpoints = {Endpoint{"127.0.0.1", unused_port(), "guest", "guest", "/", false}};
+    dead.settings.endpoints = {Endpoint{"127.0.0.1", unused_port(), "guest", "guest", "/"}};
     dead.settings.connect_timeout = std::chrono::milliseconds(200);
     ConfirmingPublisher nobody(dead);
     nobody.start();

@@ -41,7 +41,7 @@ struct ServerOptions {
     std::chrono::milliseconds idle_timeout{60000};  // between keep-alive requests
     std::chrono::milliseconds write_timeout{10000};
     // HTTPS only when set (make_tls_context); plain HTTP otherwise.
-    std::shared_ptr<asio::ssl::context> tls;
+    std::shared_ptr<asio::ssl::context> tls{};
     std::chrono::milliseconds handshake_timeout{10000};
 };
 
