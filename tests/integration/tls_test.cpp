@@ -455,21 +455,17 @@ struct TlsRabbit {
         }
         REQUIRE_MESSAGE((up && launcher->alive()), log);
     }
-    // The node takes a few seconds to stop, longer than Process gives a child: stop its groups
-    // here and wait for them, then the launcher.
+    // The node takes a few seconds to stop, longer than Process gives a child: its groups are
+    // stopped here the way scripts/test stops them (sonae_cleanup, as root), then the launcher.
     ~TlsRabbit() {
+        std::string ids;
         for (int g : groups)
-            ::kill(-g, SIGTERM);
-        wait_until(
-            [&] {
-                for (int g : groups)
-                    if (::kill(-g, 0) == 0)
-                        return false;
-                return true;
-            },
-            std::chrono::seconds(30));
-        for (int g : groups)
-            ::kill(-g, SIGKILL);
+            ids += " " + std::to_string(g);
+        const std::string cleanup = "bash -c 'source \"" + std::string(SONAE_SOURCE_DIR) +
+                                    "/scripts/lib/common.sh\"; SONAE_PGIDS=(" + ids +
+                                    "); sonae_cleanup' >/dev/null 2>&1";
+        if (std::system(cleanup.c_str()) != 0)
+            MESSAGE("stopping the TLS RabbitMQ node failed");
         launcher.reset();
     }
     amqp::Settings settings(const std::string& ca) const {
