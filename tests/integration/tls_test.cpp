@@ -2,7 +2,8 @@
 // a server certificate for localhost and 127.0.0.1, and an unrelated CA): the gateway over HTTPS
 // (TLS 1.2+, a chain with an intermediate, plain HTTP and TLS 1.1 refused, bad files refused at
 // start-up), rediss:// to a Redis with tls-port, and amqps:// to a private RabbitMQ node with a
-// TLS listener (scripts/lib/common.sh's start_rabbitmq).
+// TLS listener (scripts/lib/common.sh's start_rabbitmq); last, a gateway that uses TLS for all
+// three: HTTPS, rediss:// and amqps://.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <csignal>
 #include <cstdlib>
@@ -493,7 +494,8 @@ TEST_CASE("amqps:// URLs") {
     CHECK(mixed.endpoints[1].port == 5672);
 }
 
-TEST_CASE("publish and consume over amqps:// on a RabbitMQ TLS listener") {
+TEST_CASE(
+    "amqps:// to a RabbitMQ TLS listener, then the gateway on HTTPS, rediss:// and amqps://") {
     TlsRabbit rabbit;
     std::unique_ptr<amqp::Connection> conn;
     REQUIRE(wait_until(
@@ -540,5 +542,27 @@ TEST_CASE("publish and consume over amqps:// on a RabbitMQ TLS listener") {
     } catch (const amqp::ConnectionError& e) {
         const std::string what = e.what();
         CHECK_MESSAGE(what.find("(TLS)") != std::string::npos, what);
+    }
+
+    // The whole gateway over TLS: HTTPS in front, its readiness probe on rediss://, its
+    // confirming publisher (which waits on the socket with poll()) on amqps://.
+    TlsRedis redis;
+    Gateway gw({{"SONAE_TLS_CERT", pki().chain()},
+                {"SONAE_TLS_KEY", pki().key()},
+                {"SONAE_REDIS_URL", "rediss://localhost:" + std::to_string(redis.port)},
+                {"SONAE_REDIS_CA", pki().root()},
+                {"SONAE_AMQP_URL",
+                 "amqps://guest:guest@localhost:" + std::to_string(rabbit.tls_port) + "/"},
+                {"SONAE_AMQP_CA", pki().root()}});
+    REQUIRE_MESSAGE(wait_until([&] { return gw.ready(); }, std::chrono::seconds(30)),
+                    gw.process->log());
+    HttpsConnection c(gw.port, pki().root());
+    for (int i = 0; i < 20; ++i) {
+        const HttpsAnswer ingest = c.request(
+            bhttp::verb::post, "/v1/events/generic",
+            R"({"dedup_key":"tls-)" + std::to_string(i) +
+                R"(","action":"trigger","title":"over TLS","severity":"low"})",
+            {{"Authorization", "Bearer tls-token"}, {"Content-Type", "application/json"}});
+        CHECK_MESSAGE(ingest.status == 202, ingest.body);
     }
 }
