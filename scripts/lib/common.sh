@@ -123,6 +123,8 @@ start_rabbitmq() {
   printf '[].\n' > "$dir/enabled_plugins"
   : > "$dir/rabbitmq-env.conf"
   printf 'log.console = false\nlog.file.level = warning\n' > "$dir/rabbitmq.conf"
+  # More rabbitmq.conf lines, e.g. a TLS listener (tests/integration/tls_test.cpp).
+  [ -z "${SONAE_RABBITMQ_EXTRA_CONF:-}" ] || printf '%s\n' "$SONAE_RABBITMQ_EXTRA_CONF" >> "$dir/rabbitmq.conf"
   as_root chown -R rabbitmq:rabbitmq "$dir"
   local -a envs=(
     HOME="$dir" ERL_EPMD_PORT="$epmd"

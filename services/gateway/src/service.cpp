@@ -51,6 +51,14 @@ core::Result<std::unique_ptr<service::Service>> Service::create(const config::En
     for (const auto& src : cfg.sources)
         s.server.max_body = std::max(s.server.max_body, src.max_body);
     s.server.max_connections = static_cast<std::size_t>(env.max_connections);
+    if (!env.tls_cert.empty()) {
+        try {
+            s.server.tls = http::make_tls_context(env.tls_cert, env.tls_key);
+        } catch (const std::exception& e) {
+            return core::Error::invalid_field("SONAE_TLS_CERT",
+                                              std::string("HTTPS refused: ") + e.what());
+        }
+    }
     s.threads = env.http_threads;
     s.drain = std::chrono::seconds(env.drain_seconds);
     s.prefix = env.prefix;
@@ -64,7 +72,8 @@ void Service::start() {
     publisher_.start();
     redis_.start();
     server_.start();  // throws when the address is taken
-    spdlog::info("listening on http://{}:{}", settings_.server.address, server_.port());
+    spdlog::info("listening on {}://{}:{}", settings_.server.tls ? "https" : "http",
+                 settings_.server.address, server_.port());
     for (int i = 0; i < settings_.threads; ++i)
         threads_.spawn([this] { ioc_.run(); });
 }

@@ -173,4 +173,30 @@ TEST_CASE("the gateway's drain window is 2 s unless set, and at most 4 s") {
     REQUIRE_FALSE(long_drain);
     CHECK(long_drain.error().field == "SONAE_DRAIN_SECONDS");
     ::unsetenv("SONAE_DRAIN_SECONDS");
+TEST_CASE("TLS file variables: readable files, certificate and key together") {
+    const std::string dir = dir_with({{"cert.pem", "x"}, {"key.pem", "y"}, {"ca.pem", "z"}});
+    ::setenv("SONAE_TLS_CERT", (dir + "/cert.pem").c_str(), 1);
+    ::setenv("SONAE_TLS_KEY", (dir + "/key.pem").c_str(), 1);
+    ::setenv("SONAE_REDIS_CA", (dir + "/ca.pem").c_str(), 1);
+    auto e = config::read_environment();
+    REQUIRE(e);
+    CHECK(e->tls_cert == dir + "/cert.pem");
+    CHECK(e->tls_key == dir + "/key.pem");
+    CHECK(e->redis_ca == dir + "/ca.pem");
+    CHECK(e->amqp_ca.empty());
+
+    ::setenv("SONAE_AMQP_CA", (dir + "/missing.pem").c_str(), 1);
+    auto missing = config::read_environment();
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().field == "SONAE_AMQP_CA");
+    CHECK(missing.error().message == "SONAE_AMQP_CA: cannot read file '" + dir + "/missing.pem'");
+    ::unsetenv("SONAE_AMQP_CA");
+
+    ::unsetenv("SONAE_TLS_CERT");
+    auto alone = config::read_environment();
+    REQUIRE_FALSE(alone);
+    CHECK(alone.error().field == "SONAE_TLS_CERT");
+    ::unsetenv("SONAE_TLS_KEY");
+    ::unsetenv("SONAE_REDIS_CA");
+    CHECK(config::read_environment());
 }

@@ -33,6 +33,20 @@ core::Result<core::Ok> read_int(const char* name, int min, int max, int& out) {
     return core::Ok{};
 }
 
+// A file path variable: the file must be readable now, so that a wrong path stops the service at
+// start-up instead of at its first connection.
+core::Result<core::Ok> read_file_path(const char* name, std::string& out) {
+    auto v = env(name);
+    if (!v)
+        return core::Ok{};
+    if (!std::ifstream(*v)) {
+        return core::Error::invalid_field(name,
+                                          std::string(name) + ": cannot read file '" + *v + "'");
+    }
+    out = *v;
+    return core::Ok{};
+}
+
 }  // namespace
 
 core::Result<Environment> read_environment() {
@@ -84,6 +98,19 @@ core::Result<Environment> read_environment() {
                 "SONAE_LOG_LEVEL must be trace, debug, info, warn, error, critical or off");
         }
         e.log_level = *v;
+    }
+    for (const auto& [name, out] :
+         {std::pair{"SONAE_TLS_CERT", &e.tls_cert}, std::pair{"SONAE_TLS_KEY", &e.tls_key},
+          std::pair{"SONAE_REDIS_CA", &e.redis_ca}, std::pair{"SONAE_AMQP_CA", &e.amqp_ca}}) {
+        if (auto r = read_file_path(name, *out); !r)
+            return r.error();
+    }
+    if (e.tls_cert.empty() != e.tls_key.empty()) {
+        const char* missing = e.tls_cert.empty() ? "SONAE_TLS_CERT" : "SONAE_TLS_KEY";
+        return core::Error::invalid_field(missing,
+                                          std::string(missing) +
+                                              " is not set: HTTPS needs both SONAE_TLS_CERT and "
+                                              "SONAE_TLS_KEY");
     }
     return e;
 }

@@ -9,7 +9,11 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/rfc7230.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <nlohmann/json.hpp>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
 #include <sonae/http/server.hpp>
@@ -18,6 +22,7 @@ namespace sonae::http {
 namespace {
 
 namespace bhttp = beast::http;
+namespace ssl = asio::ssl;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 class ConnectionGuard {
@@ -32,9 +37,11 @@ class ConnectionGuard {
     std::shared_ptr<std::atomic<std::size_t>> counter_;
 };
 
-asio::awaitable<void> session(beast::tcp_stream stream, ServerOptions options, Handler handler,
-                              std::shared_ptr<std::atomic<std::size_t>> active) {
-    ConnectionGuard guard(std::move(active));
+// The request loop of one connection, over a tcp_stream or a TLS stream on one. Timeouts are
+// set on the TCP stream underneath (for TLS it is the lowest layer).
+template <typename Stream>
+asio::awaitable<void> serve(Stream& stream, const ServerOptions& options, const Handler& handler) {
+    auto& tcp = beast::get_lowest_layer(stream);
     beast::flat_buffer buffer;
     bool first = true;
     for (;;) {
@@ -43,7 +50,7 @@ asio::awaitable<void> session(beast::tcp_stream stream, ServerOptions options, H
         parser.header_limit(static_cast<std::uint32_t>(options.max_header));
         // An idle keep-alive connection may wait longer for its next request than a request
         // may take to arrive once started; both are bounded.
-        stream.expires_after(first ? options.read_timeout : options.idle_timeout);
+        tcp.expires_after(first ? options.read_timeout : options.idle_timeout);
         first = false;
         auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
         if (ec) {
@@ -57,19 +64,20 @@ asio::awaitable<void> session(beast::tcp_stream stream, ServerOptions options, H
                                      "request headers exceed the limit");
             } else if (ec != bhttp::error::end_of_stream && ec != asio::error::eof &&
                        ec != beast::error::timeout && ec != asio::error::connection_reset &&
-                       ec != asio::error::operation_aborted && n > 0) {
+                       ec != asio::error::operation_aborted && ec != ssl::error::stream_truncated &&
+                       n > 0) {
                 res = error_response(Status::bad_request, "bad_request", "malformed HTTP request");
             } else {
                 break;
             }
             res.keep_alive(false);
             res.prepare_payload();
-            stream.expires_after(options.write_timeout);
+            tcp.expires_after(options.write_timeout);
             co_await bhttp::async_write(stream, res, kTuple);
             break;
         }
         // The read deadline no longer applies while the handler works (it may await the broker).
-        stream.expires_never();
+        tcp.expires_never();
         Request req = parser.release();
         Response res;
         try {
@@ -85,18 +93,100 @@ asio::awaitable<void> session(beast::tcp_stream stream, ServerOptions options, H
         res.version(req.version());
         res.keep_alive(req.keep_alive() && !handler_closes);
         res.prepare_payload();
-        stream.expires_after(options.write_timeout);
+        tcp.expires_after(options.write_timeout);
         auto [wec, wn] = co_await bhttp::async_write(stream, res, kTuple);
         if (wec || !res.keep_alive()) {
             break;
         }
     }
+}
+
+asio::awaitable<void> session(beast::tcp_stream stream, ServerOptions options, Handler handler,
+                              std::shared_ptr<std::atomic<std::size_t>> active) {
+    ConnectionGuard guard(std::move(active));
+    co_await serve(stream, options, handler);
     beast::error_code ignored;
     stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
     co_return;
 }
 
+asio::awaitable<void> tls_session(beast::tcp_stream tcp, ServerOptions options, Handler handler,
+                                  std::shared_ptr<std::atomic<std::size_t>> active) {
+    ConnectionGuard guard(std::move(active));
+    const auto tls = options.tls;  // the context outlives the stream that uses it
+    beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp), *tls);
+    // A client that connects and says nothing (or speaks plain HTTP, or offers only TLS 1.1) is
+    // dropped here, before any HTTP parsing.
+    beast::get_lowest_layer(stream).expires_after(options.handshake_timeout);
+    auto [hec] = co_await stream.async_handshake(ssl::stream_base::server, kTuple);
+    if (hec) {
+        spdlog::debug("tls handshake refused: {}", hec.message());
+        co_return;
+    }
+    co_await serve(stream, options, handler);
+    // close_notify, bounded: a peer that already went away ends this at once.
+    beast::get_lowest_layer(stream).expires_after(options.write_timeout);
+    co_await stream.async_shutdown(kTuple);
+    co_return;
+}
+
+int no_passphrase(char* /*buf*/, int /*size*/, int /*rwflag*/, void* /*user*/) {
+    return 0;
+}
+
+// Reads OpenSSL's error queue into one line.
+std::string openssl_errors() {
+    std::string out;
+    while (const unsigned long e = ERR_get_error()) {
+        char buf[256];
+        ERR_error_string_n(e, buf, sizeof buf);
+        out += out.empty() ? "" : "; ";
+        out += buf;
+    }
+    return out.empty() ? "unknown error" : out;
+}
+
 }  // namespace
+
+std::shared_ptr<ssl::context> make_tls_context(const std::string& cert_chain_file,
+                                               const std::string& key_file) {
+    auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
+    SSL_CTX* native = ctx->native_handle();
+    ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                     ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                     ssl::context::single_dh_use);
+    SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+    // Mozilla's "intermediate" list for TLS 1.2: ECDHE key exchange, AEAD ciphers only.
+    SSL_CTX_set_cipher_list(native,
+                            "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                            "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                            "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
+    // An encrypted key is refused rather than prompting for its passphrase on a terminal.
+    SSL_CTX_set_default_passwd_cb(native, no_passphrase);
+    ERR_clear_error();
+    if (SSL_CTX_use_certificate_chain_file(native, cert_chain_file.c_str()) != 1) {
+        throw std::runtime_error("cannot use certificate chain " + cert_chain_file + ": " +
+                                 openssl_errors());
+    }
+    if (SSL_CTX_use_PrivateKey_file(native, key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(native) != 1) {
+        const std::string errors = openssl_errors();
+        // OpenSSL refuses a key that does not match the certificate while loading it: tell that
+        // apart from a file that holds no usable key.
+        std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_file(key_file.c_str(), "r"),
+                                                      BIO_free);
+        std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+            bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr) : nullptr,
+            EVP_PKEY_free);
+        ERR_clear_error();
+        if (key) {
+            throw std::runtime_error("private key " + key_file +
+                                     " does not belong to certificate " + cert_chain_file);
+        }
+        throw std::runtime_error("cannot use private key " + key_file + ": " + errors);
+    }
+    return ctx;
+}
 
 nlohmann::json error_object(std::string_view code, const std::string& message,
                             const std::string& field) {
@@ -165,9 +255,17 @@ asio::awaitable<void> Server::accept_loop() {
         socket.set_option(asio::ip::tcp::no_delay(true));
         active_->fetch_add(1);
         auto executor = socket.get_executor();
-        asio::co_spawn(executor,
-                       session(beast::tcp_stream(std::move(socket)), options_, handler_, active_),
-                       asio::detached);
+        if (options_.tls) {
+            asio::co_spawn(
+                executor,
+                tls_session(beast::tcp_stream(std::move(socket)), options_, handler_, active_),
+                asio::detached);
+        } else {
+            asio::co_spawn(
+                executor,
+                session(beast::tcp_stream(std::move(socket)), options_, handler_, active_),
+                asio::detached);
+        }
     }
 }
 

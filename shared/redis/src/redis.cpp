@@ -3,7 +3,10 @@
 
 #include <boost/url/parse.hpp>
 #include <hiredis/hiredis.h>
+#include <openssl/err.h>
 #include <openssl/sha.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <sys/time.h>
 
 #include <sonae/redis/redis.hpp>
@@ -30,15 +33,46 @@ std::string sha1_hex(const std::string& s) {
     return out;
 }
 
+std::string openssl_errors() {
+    std::string out;
+    while (const unsigned long e = ERR_get_error()) {
+        char buf[256];
+        ERR_error_string_n(e, buf, sizeof buf);
+        out += out.empty() ? "" : "; ";
+        out += buf;
+    }
+    return out.empty() ? "unknown error" : out;
+}
+
+std::shared_ptr<ssl_ctx_st> make_tls_context(const std::string& ca_file) {
+    ERR_clear_error();
+    std::shared_ptr<ssl_ctx_st> ctx(SSL_CTX_new(TLS_client_method()), SSL_CTX_free);
+    if (!ctx) {
+        throw IoError("redis: cannot create a TLS context: " + openssl_errors());
+    }
+    SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
+    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+    const int ok = ca_file.empty()
+                       ? SSL_CTX_set_default_verify_paths(ctx.get())
+                       : SSL_CTX_load_verify_locations(ctx.get(), ca_file.c_str(), nullptr);
+    if (ok != 1) {
+        throw IoError("redis: cannot load the CA certificates " +
+                      (ca_file.empty() ? std::string("of the system") : ca_file) + ": " +
+                      openssl_errors());
+    }
+    return ctx;
+}
+
 }  // namespace
 
 core::Result<Settings> Settings::parse(std::string_view url) {
     auto parsed = boost::urls::parse_uri(url);
-    if (!parsed || parsed->scheme() != "redis") {
+    if (!parsed || (parsed->scheme() != "redis" && parsed->scheme() != "rediss")) {
         return core::Error::invalid_field(
-            "SONAE_REDIS_URL", "invalid Redis URL (want redis://[:password@]host[:port][/db])");
+            "SONAE_REDIS_URL", "invalid Redis URL (want redis[s]://[:password@]host[:port][/db])");
     }
     Settings s;
+    s.tls = parsed->scheme() == "rediss";
     if (!parsed->host().empty()) {
         s.host = parsed->host();
     }
@@ -128,13 +162,22 @@ void Connection::ContextDeleter::operator()(redisContext* c) const {
     redisFree(c);
 }
 
+void Connection::SslDeleter::operator()(ssl_st* s) const {
+    SSL_free(s);
+}
+
 Connection::Connection(Settings settings) : settings_(std::move(settings)) {}
 Connection::~Connection() = default;
 Connection::Connection(Connection&&) noexcept = default;
 Connection& Connection::operator=(Connection&&) noexcept = default;
 
-void Connection::disconnect() {
+void Connection::drop() {
+    tls_.reset();
     ctx_.reset();
+}
+
+void Connection::disconnect() {
+    drop();
 }
 
 void Connection::connect() {
@@ -151,7 +194,15 @@ void Connection::connect() {
         throw IoError("redis: connect to " + settings_.host + ":" + std::to_string(settings_.port) +
                       ": " + ctx->errstr);
     }
+    if (settings_.tls) {
+        // The handshake is bounded by the connect timeout, commands by the command timeout.
+        if (redisSetTimeout(ctx.get(), to_timeval(settings_.connect_timeout)) != REDIS_OK) {
+            throw IoError("redis: cannot set socket timeout");
+        }
+        start_tls(ctx->fd);  // tls_ is set only when the handshake succeeded
+    }
     if (redisSetTimeout(ctx.get(), to_timeval(settings_.command_timeout)) != REDIS_OK) {
+        tls_.reset();
         throw IoError("redis: cannot set socket timeout");
     }
     ctx_ = std::move(ctx);
@@ -163,11 +214,63 @@ void Connection::connect() {
     }
 }
 
+void Connection::start_tls(int fd) {
+    if (!tls_context_) {
+        tls_context_ = make_tls_context(settings_.ca_file);
+    }
+    ERR_clear_error();
+    std::unique_ptr<ssl_st, SslDeleter> ssl(SSL_new(tls_context_.get()));
+    if (!ssl || SSL_set_fd(ssl.get(), fd) != 1) {
+        throw IoError("redis: cannot start TLS: " + openssl_errors());
+    }
+    // The certificate must name the host we asked for: its IP address, or its DNS name (also
+    // sent as SNI).
+    if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl.get()), settings_.host.c_str()) != 1) {
+        ERR_clear_error();
+        // SSL_set_tlsext_host_name, without the macro's C cast.
+        SSL_ctrl(ssl.get(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                 const_cast<char*>(settings_.host.c_str()));
+        if (SSL_set1_host(ssl.get(), settings_.host.c_str()) != 1) {
+            throw IoError("redis: cannot verify TLS host name " + settings_.host);
+        }
+    }
+    const int rc = SSL_connect(ssl.get());
+    if (rc != 1) {
+        const std::string where =
+            "redis: TLS handshake with " + settings_.host + ":" + std::to_string(settings_.port);
+        const long verify = SSL_get_verify_result(ssl.get());
+        if (verify != X509_V_OK) {
+            throw IoError(where + ": server certificate not trusted: " +
+                          X509_verify_cert_error_string(verify) +
+                          (settings_.ca_file.empty() ? std::string(" (CA: the system's)")
+                                                     : " (CA: " + settings_.ca_file + ")"));
+        }
+        const int err = SSL_get_error(ssl.get(), rc);
+        if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+            throw TimeoutError(where + ": timeout");
+        }
+        throw IoError(where + ": " +
+                      (err == SSL_ERROR_SSL ? openssl_errors() : std::string("connection closed")));
+    }
+    tls_ = std::move(ssl);
+}
+
+void Connection::fail_tls(int rc, const char* what) {
+    const int err = SSL_get_error(tls_.get(), rc);
+    const bool timeout = err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE;
+    std::string detail = err == SSL_ERROR_SSL ? openssl_errors() : "connection closed";
+    drop();
+    if (timeout) {
+        throw TimeoutError(std::string("redis: timeout: TLS ") + what);
+    }
+    throw IoError(std::string("redis: TLS ") + what + ": " + detail);
+}
+
 void Connection::fail() {
     const int err = ctx_ ? ctx_->err : REDIS_ERR_IO;
     const std::string what = ctx_ ? std::string(ctx_->errstr) : std::string("not connected");
     const bool timeout = err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
-    ctx_.reset();
+    drop();
     if (timeout) {
         throw TimeoutError("redis: timeout: " + what);
     }
@@ -179,7 +282,38 @@ void Connection::fail() {
 
 Reply Connection::read_reply() {
     void* raw = nullptr;
-    if (redisGetReply(ctx_.get(), &raw) != REDIS_OK || raw == nullptr) {
+    if (tls_) {
+        // What hiredis would write to the socket goes through OpenSSL; what OpenSSL reads goes
+        // to hiredis' reply parser. hiredis never touches the socket itself.
+        const std::size_t pending = sdslen(ctx_->obuf);
+        if (pending > 0) {
+            ERR_clear_error();
+            std::size_t written = 0;
+            const int rc = SSL_write_ex(tls_.get(), ctx_->obuf, pending, &written);
+            if (rc != 1) {
+                fail_tls(rc, "write");
+            }
+            // sdsclear() without its symbol (sds.h declares it without C linkage for C++).
+            sdssetlen(ctx_->obuf, 0);
+            ctx_->obuf[0] = '\0';
+        }
+        for (;;) {
+            if (redisGetReplyFromReader(ctx_.get(), &raw) != REDIS_OK) {
+                fail();
+            }
+            if (raw != nullptr) {
+                break;
+            }
+            char buf[16 * 1024];
+            std::size_t n = 0;
+            ERR_clear_error();
+            const int rc = SSL_read_ex(tls_.get(), buf, sizeof buf, &n);
+            if (rc != 1) {
+                fail_tls(rc, "read");
+            }
+            redisReaderFeed(ctx_->reader, buf, n);
+        }
+    } else if (redisGetReply(ctx_.get(), &raw) != REDIS_OK || raw == nullptr) {
         fail();
     }
     auto* r = static_cast<redisReply*>(raw);

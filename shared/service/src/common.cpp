@@ -11,9 +11,11 @@ core::Result<Common> read_common(const config::Environment& env, bool with_confi
     auto redis = redis::Settings::parse(env.redis_url);
     if (!redis)
         return redis.error();
+    redis->ca_file = env.redis_ca;
     auto amqp = amqp::Settings::parse(env.amqp_url);
     if (!amqp)
         return amqp.error();
+    amqp->ca_file = env.amqp_ca;
     Common common{std::move(schemas.value()), Bus{*redis, *amqp, env.prefix}, {}};
     if (with_config) {
         auto cfg = config::load(env.config_dir, common.schemas);

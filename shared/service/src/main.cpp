@@ -1,3 +1,4 @@
+#include <csignal>
 #include <iostream>
 
 #include <sonae/log/log.hpp>
@@ -8,6 +9,9 @@ namespace sonae::service {
 
 int run(const std::string& name, const Factory& make) {
     const StopSignals signals;  // before any thread starts, so that every thread blocks them
+    // A peer that closed its end turns a write into an error, not a dead process: OpenSSL
+    // (rediss://, amqps://) and hiredis write with write(2), which raises SIGPIPE.
+    std::signal(SIGPIPE, SIG_IGN);
     auto env = config::read_environment();
     if (!env) {
         std::cerr << "sonae-" << name << ": " << env.error().message << "\n";

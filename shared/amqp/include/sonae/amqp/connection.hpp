@@ -24,6 +24,7 @@ struct Endpoint {
     std::string user = "guest";
     std::string password = "guest";
     std::string vhost = "/";
+    bool tls = false;  // amqps://
 };
 
 struct Settings {
@@ -31,8 +32,12 @@ struct Settings {
     int heartbeat_s = 30;
     std::chrono::milliseconds connect_timeout{3000};
     std::string prefix = "sonae";  // exchange and queue names start with it
+    // amqps:// endpoints: TLS 1.2 or later, the broker's certificate verified against `ca_file`
+    // (PEM; empty: the system's trust store) and its DNS name against the URL's host.
+    std::string ca_file;
 
-    // amqp://user:pass@host:port/vhost, several separated by commas.
+    // amqp://user:pass@host:port/vhost, several separated by commas; amqps:// for TLS (port
+    // 5671 unless given).
     static core::Result<Settings> parse(const std::string& urls);
 };
 

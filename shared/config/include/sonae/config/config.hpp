@@ -33,6 +33,14 @@ struct Environment {
     // before it closes its listener (a load balancer takes it out meanwhile). At most 4, so that
     // with the 5 s confirm deadline of the last requests a stop stays under 10 s.
     int drain_seconds = 2;
+    // SONAE_TLS_CERT and SONAE_TLS_KEY (both or neither): the gateway serves HTTPS only, with
+    // this PEM certificate chain (certificate first, then intermediates) and PEM private key.
+    std::string tls_cert;
+    std::string tls_key;
+    // SONAE_REDIS_CA / SONAE_AMQP_CA: PEM CA bundle that rediss:// / amqps:// servers are
+    // verified against (default: the system's trust store).
+    std::string redis_ca;
+    std::string amqp_ca;
 };
 
 // Reads every SONAE_* variable above. Errors name the variable (in `field`).

@@ -1,5 +1,6 @@
 // An HTTP/1.1 server on Boost.Beast: one coroutine per connection on its own strand, a timeout
-// before every read (slowloris), header and body limits, a connection cap, keep-alive.
+// before every read (slowloris), header and body limits, a connection cap, keep-alive; HTTPS
+// instead of HTTP when given a TLS context (TLS 1.2 or later, a deadline on the handshake).
 // Request handling is a plain coroutine from request to response, testable without sockets.
 #pragma once
 
@@ -16,6 +17,10 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <nlohmann/json.hpp>
+
+namespace boost::asio::ssl {
+class context;
+}
 
 namespace sonae::http {
 
@@ -35,7 +40,17 @@ struct ServerOptions {
     std::chrono::milliseconds read_timeout{10000};  // whole request, from its first byte
     std::chrono::milliseconds idle_timeout{60000};  // between keep-alive requests
     std::chrono::milliseconds write_timeout{10000};
+    // HTTPS only when set (make_tls_context); plain HTTP otherwise.
+    std::shared_ptr<asio::ssl::context> tls{};
+    std::chrono::milliseconds handshake_timeout{10000};
 };
+
+// A TLS server context from a PEM certificate chain (the certificate first, then any
+// intermediates) and its PEM private key: TLS 1.2 or later, forward-secret AEAD ciphers for
+// TLS 1.2, OpenSSL's defaults for TLS 1.3. Throws std::runtime_error naming the file that cannot
+// be used, or saying that the key does not belong to the certificate.
+std::shared_ptr<asio::ssl::context> make_tls_context(const std::string& cert_chain_file,
+                                                     const std::string& key_file);
 
 // Builds a JSON response with the given body text.
 Response json_response(Status status, std::string body, unsigned version = 11);

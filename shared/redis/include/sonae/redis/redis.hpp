@@ -1,6 +1,8 @@
 // A synchronous Redis client over hiredis. One Connection belongs to one thread. After any I/O
 // error the hiredis context is discarded; the next call reconnects. Scripts run by SHA and are
 // loaded again when the server answers NOSCRIPT (after a restart or SCRIPT FLUSH).
+// rediss:// is TLS through OpenSSL on the hiredis context's socket (Debian's hiredis 0.14 has no
+// TLS of its own): hiredis still formats commands and parses replies, OpenSSL moves the bytes.
 #pragma once
 
 #include <chrono>
@@ -15,6 +17,8 @@
 
 struct redisContext;
 struct redisReply;
+struct ssl_st;
+struct ssl_ctx_st;
 
 namespace sonae::redis {
 
@@ -25,8 +29,12 @@ struct Settings {
     int db = 0;
     std::chrono::milliseconds connect_timeout{2000};
     std::chrono::milliseconds command_timeout{5000};
+    // rediss://: TLS 1.2 or later, the server's certificate verified against `ca_file` (PEM;
+    // empty: the system's trust store) and its name or IP address against `host`.
+    bool tls = false;
+    std::string ca_file;
 
-    // redis://[:password@]host[:port][/db].
+    // redis://[:password@]host[:port][/db], or rediss:// for TLS.
     static core::Result<Settings> parse(std::string_view url);
 };
 
@@ -119,11 +127,19 @@ class Connection {
     struct ContextDeleter {
         void operator()(redisContext* c) const;
     };
+    struct SslDeleter {
+        void operator()(ssl_st* s) const;
+    };
     [[noreturn]] void fail();
+    [[noreturn]] void fail_tls(int rc, const char* what);
+    void start_tls(int fd);
+    void drop();
     Reply read_reply();
 
     Settings settings_;
     std::unique_ptr<redisContext, ContextDeleter> ctx_;
+    std::shared_ptr<ssl_ctx_st> tls_context_;  // made at the first rediss:// connect
+    std::unique_ptr<ssl_st, SslDeleter> tls_;  // after ctx_: freed before its socket is closed
 };
 
 }  // namespace sonae::redis
