@@ -100,6 +100,7 @@ int main(int argc, char** argv) {
     sonae::cli::TokenArgs tok;
     tok.redis_url = env->redis_url;
     tok.prefix = env->prefix;
+    tok.redis_ca = env->redis_ca;
     auto* token_create =
         token->add_subcommand("create", "make a token; it is printed once, its hash stored");
     token_create->add_option("--tenant", tok.tenant, "tenant (default: default)");

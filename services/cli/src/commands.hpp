@@ -68,6 +68,7 @@ int run_playbooks(const ListingArgs& args);
 struct TokenArgs {
     std::string name, tenant = "default", role;
     std::string redis_url, prefix;
+    std::string redis_ca;  // SONAE_REDIS_CA, for rediss://
     bool json = false;
 };
 int run_token_create(const TokenArgs& args);

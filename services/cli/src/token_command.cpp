@@ -30,6 +30,7 @@ int with_tokens(const TokenArgs& args, const std::string& what, F f) {
         std::cerr << what << ": " << settings.error().message << "\n";
         return 2;
     }
+    settings->ca_file = args.redis_ca;
     try {
         redis::Connection redis(*settings);
         store::TokenStore tokens(redis, store::Keys{args.prefix});

@@ -173,6 +173,8 @@ TEST_CASE("the gateway's drain window is 2 s unless set, and at most 4 s") {
     REQUIRE_FALSE(long_drain);
     CHECK(long_drain.error().field == "SONAE_DRAIN_SECONDS");
     ::unsetenv("SONAE_DRAIN_SECONDS");
+}
+
 TEST_CASE("TLS file variables: readable files, certificate and key together") {
     const std::string dir = dir_with({{"cert.pem", "x"}, {"key.pem", "y"}, {"ca.pem", "z"}});
     ::setenv("SONAE_TLS_CERT", (dir + "/cert.pem").c_str(), 1);
