@@ -4,8 +4,10 @@
 // ${env:NAME}, ${env:NAME:-default} or ${file:PATH}; they are never logged.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <sonae/core/event.hpp>
@@ -29,6 +31,10 @@ struct Environment {
     int http_threads = 2;            // SONAE_HTTP_THREADS: the gateway's I/O threads
     int max_connections = 4096;      // SONAE_MAX_CONNECTIONS: the gateway's connection cap
     std::string log_level = "info";  // SONAE_LOG_LEVEL: trace|debug|info|warn|error|critical|off
+    bool log_json = true;            // SONAE_LOG_FORMAT: json (one object a line) | text
+    // SONAE_ADMIN_ADDR host:port of the orchestrator's and notifier's admin listener (/metrics,
+    // /healthz); unset: each service's default (127.0.0.1:9101, 127.0.0.1:9102). Port 0 picks one.
+    std::optional<std::pair<std::string, std::uint16_t>> admin_address;
 };
 
 // Reads every SONAE_* variable above. Errors name the variable (in `field`).
