@@ -299,6 +299,8 @@ void Receiver::set_delay(std::chrono::milliseconds delay) {
 Stack::Stack(const TestEnv& env, Options options) : test_env_(env) {
     prefix_ = unique_name("t");
     port_ = free_port();
+    orchestrator_admin_port_ = free_port();
+    notifier_admin_port_ = free_port();
     log_dir_ = make_temp_dir("logs");
     env_ = {{"SONAE_HTTP_ADDR", "127.0.0.1:" + std::to_string(port_)},
             {"SONAE_REDIS_URL", env.redis_url},
@@ -312,10 +314,19 @@ Stack::Stack(const TestEnv& env, Options options) : test_env_(env) {
         env_[k] = v;
     redis_ = std::make_unique<redis::Connection>(redis::Settings::parse(env.redis_url).value());
     const std::string bin = env.bin_dir + "/services/";
-    orchestrator_ = std::make_unique<Process>(bin + "orchestrator/sonae-orchestrator", env_,
+    // Each admin listener on a port of its own, so that stacks (and scripts/run) coexist.
+    auto with_admin = [&](int port) {
+        auto e = env_;
+        if (!e.count("SONAE_ADMIN_ADDR"))
+            e["SONAE_ADMIN_ADDR"] = "127.0.0.1:" + std::to_string(port);
+        return e;
+    };
+    orchestrator_ = std::make_unique<Process>(bin + "orchestrator/sonae-orchestrator",
+                                              with_admin(orchestrator_admin_port_),
                                               log_dir_ + "/orchestrator.log");
-    notifier_ = std::make_unique<Process>(bin + "notifier/sonae-notifier", env_,
-                                          log_dir_ + "/notifier.log");
+    notifier_ =
+        std::make_unique<Process>(bin + "notifier/sonae-notifier", with_admin(notifier_admin_port_),
+                                  log_dir_ + "/notifier.log");
     gateway_ =
         std::make_unique<Process>(bin + "gateway/sonae-gateway", env_, log_dir_ + "/gateway.log");
     const bool ready = wait_until([&] { return http_get(url("/readyz")).status == 200; },
