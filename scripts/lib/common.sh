@@ -11,8 +11,9 @@ SONAE_PACKAGES=(
   libutf8proc-dev
   redis-server rabbitmq-server
 )
-# What only the tests need: a real SMTP server, and openssl for test keys.
-SONAE_TEST_PACKAGES=(python3-aiosmtpd openssl)
+# What only the tests need: a real SMTP server, openssl for test keys, and Prometheus (and
+# promtool) to scrape the services.
+SONAE_TEST_PACKAGES=(python3-aiosmtpd openssl prometheus)
 SONAE_PGIDS=()
 
 log() { printf '\033[1;34m[sonae]\033[0m %s\n' "$*" >&2; }

@@ -323,6 +323,8 @@ void Receiver::set_delay(std::chrono::milliseconds delay) {
 Stack::Stack(const TestEnv& env, Options options) : test_env_(env) {
     prefix_ = unique_name("t");
     port_ = free_port();
+    orchestrator_admin_port_ = free_port();
+    notifier_admin_port_ = free_port();
     log_dir_ = make_temp_dir("logs");
     env_ = {{"SONAE_HTTP_ADDR", "127.0.0.1:" + std::to_string(port_)},
             {"SONAE_REDIS_URL", env.redis_url},
@@ -359,8 +361,15 @@ Stack::~Stack() {
 }
 
 std::unique_ptr<Process> Stack::spawn(const std::string& service) {
+    // Each admin listener on a port of its own, so that stacks (and scripts/run) coexist.
+    auto env = env_;
+    const int admin = service == "orchestrator" ? orchestrator_admin_port_
+                      : service == "notifier"   ? notifier_admin_port_
+                                                : 0;
+    if (admin != 0 && env.count("SONAE_ADMIN_ADDR") == 0)
+        env["SONAE_ADMIN_ADDR"] = "127.0.0.1:" + std::to_string(admin);
     return std::make_unique<Process>(
-        test_env_.bin_dir + "/services/" + service + "/sonae-" + service, env_,
+        test_env_.bin_dir + "/services/" + service + "/sonae-" + service, env,
         log_dir_ + "/" + service + ".log");
 }
 

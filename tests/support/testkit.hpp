@@ -143,6 +143,16 @@ class Stack {
     std::string url(const std::string& path) const {
         return "http://127.0.0.1:" + std::to_string(port_) + path;
     }
+    // The admin listeners (/metrics, /healthz) of the orchestrator and the notifier.
+    std::string orchestrator_admin_url(const std::string& path) const {
+        return "http://127.0.0.1:" + std::to_string(orchestrator_admin_port_) + path;
+    }
+    std::string notifier_admin_url(const std::string& path) const {
+        return "http://127.0.0.1:" + std::to_string(notifier_admin_port_) + path;
+    }
+    int port() const { return port_; }
+    int orchestrator_admin_port() const { return orchestrator_admin_port_; }
+    int notifier_admin_port() const { return notifier_admin_port_; }
     const std::string& prefix() const { return prefix_; }
     redis::Connection& redis() { return *redis_; }
     std::map<std::string, std::string> env() const { return env_; }
@@ -160,6 +170,8 @@ class Stack {
     TestEnv test_env_;
     std::string prefix_;
     int port_ = 0;
+    int orchestrator_admin_port_ = 0;
+    int notifier_admin_port_ = 0;
     std::map<std::string, std::string> env_;
     std::string log_dir_;
     std::unique_ptr<redis::Connection> redis_;

@@ -74,7 +74,7 @@ asio::awaitable<http::Response> Gateway::chat(http::Request& req, const std::str
     const core::Result<chatops::Inbound> in = verify_chat(route, headers_of(req), req.body());
     if (!in) {
         if (in.error().code == core::ErrorCode::kUnauthorized) {
-            chat_verification_failures_.fetch_add(1, std::memory_order_relaxed);
+            chat_verification_failures_.inc();
             spdlog::warn("chat-ops {}: refused: {}", route, in.error().message);
         }
         co_return error_response(in.error(), version);
@@ -97,7 +97,7 @@ asio::awaitable<http::Response> Gateway::chat(http::Request& req, const std::str
             {core::ErrorCode::kUnavailable, "Redis is unavailable; retry later", ""}, version);
     }
     if (!*fresh) {
-        chat_verification_failures_.fetch_add(1, std::memory_order_relaxed);
+        chat_verification_failures_.inc();
         co_return error_response({core::ErrorCode::kUnauthorized, "request replayed", ""}, version);
     }
     http::Response res = co_await chat_command(*in, version);

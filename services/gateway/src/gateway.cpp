@@ -9,6 +9,8 @@
 #include <spdlog/spdlog.h>
 
 #include <sonae/crypto/crypto.hpp>
+#include <sonae/log/log.hpp>
+#include <sonae/service/admin.hpp>
 
 #include "async.hpp"
 
@@ -50,12 +52,63 @@ Gateway::Gateway(const config::Config& config, const core::SchemaValidator& even
       options_(std::move(options)),
       redis_(redis),
       keys_{options_.topology.prefix},
-      api_(config, libraries, publisher, redis, clock, options_.topology) {
+      api_(config, libraries, publisher, redis, clock, options_.topology),
+      requests_(registry_.counter("sonae_gateway_requests_total", "HTTP requests received.")),
+      responses_(registry_.counter("sonae_gateway_responses_total", "HTTP responses by status.",
+                                   {"status"})),
+      events_accepted_(
+          registry_.counter("sonae_gateway_events_accepted_total",
+                            "Events confirmed by the broker and answered 202, all sources.")),
+      accepted_(registry_.counter("sonae_events_accepted_total",
+                                  "Events confirmed by the broker and answered 202, by source.",
+                                  {"source"})),
+      rejected_(registry_.counter(
+          "sonae_events_rejected_total",
+          "Ingest requests refused, by source (empty when unknown) and reason (the error code).",
+          {"source", "reason"})),
+      publish_confirm_(registry_.histogram(
+          "sonae_publish_confirm_seconds",
+          "Time from publishing a request's events to the broker's confirm of all of them.", {},
+          metrics::latency_buckets())),
+      chat_verification_failures_(
+          registry_.counter("sonae_chat_verification_failures_total",
+                            "Chat requests refused: signature, token, time window or replay.")) {
     for (const auto& s : config_.sources) {
         limiters_[s.name] = std::make_unique<ingest::RateLimiter>(s.rate_per_s, s.burst);
+        accepted_.with({s.name});  // every source's series exists from the start
     }
     for (int s : kStatuses)
-        by_status_[s];
+        responses_.with({std::to_string(s)});
+    register_metrics();
+}
+
+void Gateway::register_metrics() {
+    // Read from the publisher at scrape time.
+    auto stat = [this](std::uint64_t amqp::PublisherStats::*field) {
+        return [this, field] {
+            return std::vector<metrics::Sample>{
+                {{}, static_cast<double>(publisher_.stats().*field)}};
+        };
+    };
+    registry_.callback("sonae_amqp_published_total", "Messages published to the broker.",
+                       metrics::Type::kCounter, {}, stat(&amqp::PublisherStats::published));
+    registry_.callback("sonae_amqp_confirmed_total", "Messages the broker confirmed.",
+                       metrics::Type::kCounter, {}, stat(&amqp::PublisherStats::confirmed));
+    registry_.callback("sonae_amqp_failed_batches_total",
+                       "Publish batches answered with an error (broker unavailable, deadline).",
+                       metrics::Type::kCounter, {}, stat(&amqp::PublisherStats::failed_batches));
+    registry_.callback("sonae_amqp_reconnects_total", "Reconnections to the broker.",
+                       metrics::Type::kCounter, {}, stat(&amqp::PublisherStats::reconnects));
+    registry_.callback(
+        "sonae_broker_connected", "1 while the publisher is connected.", metrics::Type::kGauge, {},
+        [this] {
+            return std::vector<metrics::Sample>{{{}, publisher_.connected() ? 1.0 : 0.0}};
+        });
+}
+
+http::Response Gateway::reject(const std::string& source, const core::Error& e, unsigned version) {
+    rejected_.inc({source, std::string(core::error_code_name(e.code))});
+    return error_response(e, version);
 }
 
 std::vector<RouteSpec> Gateway::routes() {
@@ -112,13 +165,11 @@ http::Response Gateway::error_response(const core::Error& e, unsigned version) {
 }
 
 void Gateway::count(http::Status status) {
-    auto it = by_status_.find(static_cast<int>(status));
-    if (it != by_status_.end())
-        it->second.fetch_add(1, std::memory_order_relaxed);
+    responses_.inc({std::to_string(static_cast<int>(status))});
 }
 
 asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
-    requests_.fetch_add(1, std::memory_order_relaxed);
+    requests_.inc();
     const std::string_view target = req.target();
     const auto qpos = target.find('?');
     const std::string path(target.substr(0, qpos));
@@ -135,13 +186,14 @@ asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
         const std::string name = path.substr(11);
         const config::Source* source = config_.find_source(name);
         if (req.method() != bhttp::verb::post) {
-            res =
-                error_response({core::ErrorCode::kMethodNotAllowed, "use POST", ""}, req.version());
+            res = reject(source ? source->name : "",
+                         {core::ErrorCode::kMethodNotAllowed, "use POST", ""}, req.version());
             res.set(bhttp::field::allow, "POST");
         } else if (source == nullptr) {
-            res = error_response({core::ErrorCode::kUnknownSource,
-                                  "unknown source '" + name.substr(0, 64) + "'", ""},
-                                 req.version());
+            res = reject("",
+                         {core::ErrorCode::kUnknownSource,
+                          "unknown source '" + name.substr(0, 64) + "'", ""},
+                         req.version());
         } else {
             res = co_await ingest(req, *source, query, false);
         }
@@ -167,7 +219,8 @@ asio::awaitable<http::Response> Gateway::ingest(http::Request& req, const config
     const unsigned version = req.version();
     const std::string& body = req.body();
     if (body.size() > source.max_body) {
-        co_return error_response(
+        co_return reject(
+            source.name,
             {core::ErrorCode::kPayloadTooLarge,
              "body of " + std::to_string(body.size()) + " bytes exceeds the source's limit of " +
                  std::to_string(source.max_body),
@@ -179,38 +232,39 @@ asio::awaitable<http::Response> Gateway::ingest(http::Request& req, const config
     if (!pagerduty_api) {
         if (auto ok = ingest::authenticate(source.auth, ingest::Request{headers, body, query}, now);
             !ok) {
-            co_return error_response(ok.error(), version);
+            co_return reject(source.name, ok.error(), version);
         }
     }
     std::int64_t retry_after = 1;
     if (!limiters_.at(source.name)->try_acquire(now, &retry_after)) {
-        auto res = error_response({core::ErrorCode::kRateLimited,
-                                   "rate limit of source '" + source.name + "' exceeded", ""},
-                                  version);
+        auto res = reject(source.name,
+                          {core::ErrorCode::kRateLimited,
+                           "rate limit of source '" + source.name + "' exceeded", ""},
+                          version);
         res.set(bhttp::field::retry_after, std::to_string(retry_after));
         co_return res;
     }
     if (auto ct = headers.get("content-type"); ct && !json_content_type(*ct)) {
-        co_return error_response(
-            {core::ErrorCode::kUnsupportedMediaType,
-             "content type '" + std::string(ct->substr(0, 64)) + "' is not JSON", ""},
-            version);
+        co_return reject(source.name,
+                         {core::ErrorCode::kUnsupportedMediaType,
+                          "content type '" + std::string(ct->substr(0, 64)) + "' is not JSON", ""},
+                         version);
     }
     auto parsed = ingest::parse_json(body, ingest::ParseLimits{options_.max_json_depth});
     if (!parsed)
-        co_return error_response(parsed.error(), version);
+        co_return reject(source.name, parsed.error(), version);
     if (source.format == ingest::Format::kGeneric) {
         if (auto ok = event_schema_.validate(*parsed); !ok)
-            co_return error_response(ok.error(), version);
+            co_return reject(source.name, ok.error(), version);
     }
     auto adapted = ingest::adapt(source.format, *parsed, headers,
                                  ingest::AdaptContext{source.name, source.tenant, now});
     if (!adapted)
-        co_return error_response(adapted.error(), version);
+        co_return reject(source.name, adapted.error(), version);
     std::vector<core::Event>& events = adapted.value();
     if (events.empty()) {
-        co_return error_response(core::Error::invalid_field("", "the payload holds no event"),
-                                 version);
+        co_return reject(source.name, core::Error::invalid_field("", "the payload holds no event"),
+                         version);
     }
     std::vector<amqp::Message> messages;
     messages.reserve(events.size());
@@ -227,7 +281,7 @@ asio::awaitable<http::Response> Gateway::ingest(http::Request& req, const config
         json j = core::to_json(e);
         // Safety net: whatever an adapter produced must be a valid canonical event.
         if (auto ok = event_schema_.validate(j); !ok)
-            co_return error_response(ok.error(), version);
+            co_return reject(source.name, ok.error(), version);
         amqp::Message m;
         m.exchange = options_.topology.exchange();
         m.routing_key = "events";
@@ -240,17 +294,24 @@ asio::awaitable<http::Response> Gateway::ingest(http::Request& req, const config
     }
     const std::string dedup_key = events.front().dedup_key;
     const std::size_t n = events.size();
+    // Elapsed time for the histogram only, so a steady clock rather than the business clock.
+    const auto published_at = std::chrono::steady_clock::now();
     amqp::PublishOutcome outcome =
         co_await async_publish(publisher_, std::move(messages), asio::use_awaitable);
     if (!outcome.ok) {
+        const log::Scope scope{{"event", ids.front().get<std::string>()}};
         spdlog::warn("ingest {}: not accepted: {}", source.name, outcome.error);
-        auto res = error_response(
+        auto res = reject(
+            source.name,
             {core::ErrorCode::kUnavailable, "the message broker is unavailable; retry later", ""},
             version);
         res.set(bhttp::field::retry_after, std::to_string(options_.retry_after_s));
         co_return res;
     }
-    events_accepted_.fetch_add(n, std::memory_order_relaxed);
+    publish_confirm_.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - published_at).count());
+    events_accepted_.inc({}, static_cast<double>(n));
+    accepted_.inc({source.name}, static_cast<double>(n));
     json body_out =
         pagerduty_api
             ? json{{"status", "success"}, {"message", "Event processed"}, {"dedup_key", dedup_key}}
@@ -261,6 +322,7 @@ asio::awaitable<http::Response> Gateway::ingest(http::Request& req, const config
 asio::awaitable<http::Response> Gateway::enqueue(http::Request& req) {
     const unsigned version = req.version();
     auto invalid = [&](const core::Error& e) {
+        rejected_.inc({"", std::string(core::error_code_name(e.code))});
         // PagerDuty's own shape, plus sonae's error object.
         const json body = {
             {"status", "invalid event"},
@@ -281,13 +343,13 @@ asio::awaitable<http::Response> Gateway::enqueue(http::Request& req) {
         co_return invalid(core::Error::invalid_field("", "event must be a JSON object"));
     auto rk = parsed->find("routing_key");
     if (rk == parsed->end() || !rk->is_string() || rk->get<std::string>().empty()) {
-        co_return error_response(
-            {core::ErrorCode::kUnauthorized, "missing routing_key", "/routing_key"}, version);
+        co_return reject(
+            "", {core::ErrorCode::kUnauthorized, "missing routing_key", "/routing_key"}, version);
     }
     const config::Source* source = config_.find_source_by_routing_key(rk->get<std::string>());
     if (source == nullptr) {
-        co_return error_response(
-            {core::ErrorCode::kUnauthorized, "unknown routing_key", "/routing_key"}, version);
+        co_return reject(
+            "", {core::ErrorCode::kUnauthorized, "unknown routing_key", "/routing_key"}, version);
     }
     if (source->format != ingest::Format::kPagerDuty) {
         co_return invalid(core::Error::invalid_field(
@@ -311,38 +373,7 @@ http::Response Gateway::readyz(unsigned version) const {
 }
 
 http::Response Gateway::metrics(unsigned version) const {
-    std::ostringstream os;
-    const auto stats = publisher_.stats();
-    os << "# HELP sonae_gateway_requests_total HTTP requests received.\n"
-       << "# TYPE sonae_gateway_requests_total counter\n"
-       << "sonae_gateway_requests_total " << requests_.load() << "\n"
-       << "# HELP sonae_gateway_responses_total HTTP responses by status.\n"
-       << "# TYPE sonae_gateway_responses_total counter\n";
-    for (const auto& [status, n] : by_status_) {
-        os << "sonae_gateway_responses_total{status=\"" << status << "\"} " << n.load() << "\n";
-    }
-    os << "# HELP sonae_gateway_events_accepted_total Events confirmed by the broker and answered "
-          "202.\n"
-       << "# TYPE sonae_gateway_events_accepted_total counter\n"
-       << "sonae_gateway_events_accepted_total " << events_accepted_.load() << "\n"
-       << "# HELP sonae_chat_verification_failures_total Chat requests refused: signature, "
-          "token or time window.\n"
-       << "# TYPE sonae_chat_verification_failures_total counter\n"
-       << "sonae_chat_verification_failures_total " << chat_verification_failures_.load() << "\n"
-       << "# TYPE sonae_amqp_published_total counter\nsonae_amqp_published_total "
-       << stats.published << "\n"
-       << "# TYPE sonae_amqp_confirmed_total counter\nsonae_amqp_confirmed_total "
-       << stats.confirmed << "\n"
-       << "# TYPE sonae_amqp_failed_batches_total counter\nsonae_amqp_failed_batches_total "
-       << stats.failed_batches << "\n"
-       << "# TYPE sonae_amqp_reconnects_total counter\nsonae_amqp_reconnects_total "
-       << stats.reconnects << "\n"
-       << "# TYPE sonae_broker_connected gauge\nsonae_broker_connected "
-       << (publisher_.connected() ? 1 : 0) << "\n";
-    http::Response res{http::Status::ok, version};
-    res.set(bhttp::field::content_type, "text/plain; version=0.0.4");
-    res.body() = os.str();
-    return res;
+    return service::metrics_response(registry_, version);
 }
 
 }  // namespace sonae::gateway

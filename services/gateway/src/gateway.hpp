@@ -17,6 +17,7 @@
 #include <sonae/core/schema.hpp>
 #include <sonae/http/server.hpp>
 #include <sonae/ingest/ingest.hpp>
+#include <sonae/metrics/metrics.hpp>
 #include <sonae/store/keys.hpp>
 
 #include "api.hpp"
@@ -60,6 +61,9 @@ class Gateway {
     static http::Status status_of(core::ErrorCode code);
     static http::Response error_response(const core::Error& e, unsigned version);
 
+    // The gateway's series, served on /metrics.
+    const metrics::Registry& registry() const { return registry_; }
+
   private:
     boost::asio::awaitable<http::Response> ingest(http::Request& req, const config::Source& source,
                                                   const std::string& query, bool pagerduty_api);
@@ -74,6 +78,9 @@ class Gateway {
     // The command's result from Redis, polled until it is there or `wait` passed.
     boost::asio::awaitable<std::optional<core::CommandReply>> await_result(
         const std::string& tenant, const std::string& id, std::chrono::milliseconds wait);
+    // An ingest request refused: counted by source ("" when none is known) and error code.
+    http::Response reject(const std::string& source, const core::Error& e, unsigned version);
+    void register_metrics();
     http::Response metrics(unsigned version) const;
     http::Response readyz(unsigned version) const;
     void count(http::Status status);
@@ -89,11 +96,14 @@ class Gateway {
     Api api_;
     std::map<std::string, std::unique_ptr<ingest::RateLimiter>> limiters_;
 
-    std::atomic<std::uint64_t> events_accepted_{0};
-    std::atomic<std::uint64_t> chat_verification_failures_{0};
-    std::atomic<std::uint64_t> requests_{0};
-    std::map<int, std::atomic<std::uint64_t>>
-        by_status_;  // fixed set of statuses, created up front
+    metrics::Registry registry_;
+    metrics::Counter& requests_;
+    metrics::Counter& responses_;        // status
+    metrics::Counter& events_accepted_;  // all sources
+    metrics::Counter& accepted_;         // source
+    metrics::Counter& rejected_;         // source, reason
+    metrics::Histogram& publish_confirm_;
+    metrics::Counter& chat_verification_failures_;
 };
 
 }  // namespace sonae::gateway

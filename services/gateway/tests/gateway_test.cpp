@@ -263,3 +263,43 @@ TEST_CASE("metrics count what happened") {
     CHECK(page.find("sonae_gateway_responses_total{status=\"404\"} 1\n") != std::string::npos);
     CHECK(page.find("# TYPE sonae_gateway_requests_total counter") != std::string::npos);
 }
+
+TEST_CASE("metrics: events accepted and refused by source and reason, and confirm latency") {
+    Fixture f;
+    const auto& reg = f.gw->registry();
+    auto page = [&] { return f.get("/metrics"); };
+    const auto first = page();
+    CHECK(first[boost::beast::http::field::content_type] == "text/plain; version=0.0.4");
+    // Every configured source has its series before anything arrived.
+    CHECK(first.body().find("sonae_events_accepted_total{source=\"grafana\"} 0\n") !=
+          std::string::npos);
+    CHECK(f.post("/v1/events/generic", kEvent).result() == http::Status::accepted);
+    CHECK(f.post("/v1/events/generic", kEvent).result() == http::Status::accepted);
+    CHECK(f.post("/v1/events/generic", kEvent).result() == http::Status::accepted);
+    f.post("/v1/events/generic", kEvent, {{"Authorization", "Bearer wrong"}});
+    f.post("/v1/events/generic", "{", {{"Authorization", "Bearer t0k"}});
+    f.post("/v1/events/nosuch", kEvent);
+    f.post("/v2/enqueue", R"({"routing_key":"nope"})", {{"Content-Type", "application/json"}});
+    f.publisher.refuse_ = true;
+    CHECK(f.post("/v1/events/small", kEvent).result() == http::Status::service_unavailable);
+    const std::string text = page().body();
+    INFO(text);
+    auto has = [&](const std::string& line) { return text.find(line + "\n") != std::string::npos; };
+    CHECK(has(R"(sonae_events_accepted_total{source="generic"} 3)"));
+    CHECK(has(R"(sonae_gateway_events_accepted_total 3)"));
+    CHECK(has(R"(sonae_events_rejected_total{source="generic",reason="unauthorized"} 1)"));
+    CHECK(has(R"(sonae_events_rejected_total{source="generic",reason="invalid_json"} 1)"));
+    CHECK(has(R"(sonae_events_rejected_total{source="",reason="unknown_source"} 1)"));
+    CHECK(has(R"(sonae_events_rejected_total{source="",reason="unauthorized"} 1)"));
+    CHECK(has(R"(sonae_events_rejected_total{source="small",reason="unavailable"} 1)"));
+    // Three requests confirmed: three observations of the publish-confirm latency.
+    CHECK(has(R"(sonae_publish_confirm_seconds_count 3)"));
+    CHECK(has(R"(sonae_publish_confirm_seconds_bucket{le="+Inf"} 3)"));
+    CHECK(text.find("# TYPE sonae_publish_confirm_seconds histogram") != std::string::npos);
+    CHECK(text.find("# TYPE sonae_chat_verification_failures_total counter") != std::string::npos);
+    CHECK(has("sonae_amqp_published_total 3"));
+    CHECK(has("sonae_broker_connected 1"));
+    // The registry is what /metrics serves (the scrape itself counted as a request since).
+    CHECK(reg.render().find("sonae_events_accepted_total{source=\"generic\"} 3\n") !=
+          std::string::npos);
+}

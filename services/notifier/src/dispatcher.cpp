@@ -7,6 +7,7 @@
 
 #include <sonae/core/playbook.hpp>
 #include <sonae/ingest/ingest.hpp>
+#include <sonae/log/log.hpp>
 
 namespace sonae::notifier {
 namespace {
@@ -43,6 +44,12 @@ struct Dispatcher::Job {
     std::int64_t retry_after_s = 0;
     std::vector<std::string> permanent;  // channels that failed for good
     http::ClientResponse response;       // an action's
+
+    const std::string& incident() const {
+        return kind == Kind::kNotification ? n.incident_id
+               : kind == Kind::kAction     ? a.incident_id
+                                           : reply.incident;
+    }
 };
 
 struct Dispatcher::Waiter {
@@ -55,11 +62,12 @@ struct Dispatcher::Waiter {
 
 Dispatcher::Dispatcher(const config::Config& config, store::IncidentStore& store,
                        const amqp::Topology& topology, const clock::Clock& clock,
-                       std::uint64_t seed)
+                       std::uint64_t seed, Metrics& metrics)
     : config_(config),
       store_(store),
       topology_(topology),
       clock_(clock),
+      metrics_(metrics),
       rng_(seed),
       lineworks_(config.chat.lineworks, client_, clock) {
     for (const auto& ch : config_.channels) {
@@ -74,6 +82,13 @@ Dispatcher::~Dispatcher() = default;
 std::vector<amqp::Verdict> Dispatcher::on_batch(amqp::Connection& conn,
                                                 const std::vector<amqp::Delivery>& batch) {
     std::vector<amqp::Verdict> verdicts(batch.size(), amqp::Verdict::kAck);
+    // Unreadable messages are dead-lettered by the consumer loop on these verdicts.
+    auto counted = [&] {
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            if (verdicts[i] == amqp::Verdict::kDeadLetter)
+                metrics_.dead_lettered.inc({batch[i].routing_key});
+        }
+    };
     // Notifications: one Redis round trip finds every channel delivered before (a retry, a
     // crash), then each remaining channel's call starts.
     std::vector<std::string> markers;
@@ -109,6 +124,7 @@ std::vector<amqp::Verdict> Dispatcher::on_batch(amqp::Connection& conn,
             jobs_[batch[i].delivery_tag] = job;
         }
     }
+    counted();
     return verdicts;
 }
 
@@ -141,6 +157,7 @@ amqp::Verdict Dispatcher::start_action(amqp::Connection& conn, const amqp::Deliv
     if (store_.processed_key_exists(marker))
         return amqp::Verdict::kAck;
     if (a->exercise) {  // an exercise never touches real systems
+        metrics_.actions.inc({"skipped"});
         publish_result(conn, *a, true, 200, "exercise: not executed");
         return amqp::Verdict::kAck;
     }
@@ -296,15 +313,20 @@ void Dispatcher::on_response(const std::string& key, const http::ClientResponse&
         if (job.kind == Job::Kind::kAction) {
             job.response = r;
         } else if (job.kind == Job::Kind::kReply) {
+            const char* counted = "failed";
             if (outcome == Outcome::kDelivered) {
+                counted = "delivered";
                 if (w.records)
                     records_.push_back({w.marker, 7 * 24 * 3600, "", "", {}});
             } else if (outcome == Outcome::kRetry && job.attempt < kMaxAttempts) {
+                counted = "retried";
                 job.retry = true;
                 job.retry_after_s = std::max(job.retry_after_s, retry_after_of(r));
             } else {
                 job.permanent.push_back("reply");
             }
+            if (w.records)  // one call, however many copies of the delivery wait for it
+                metrics_.notifications.inc({"reply", counted});
         } else {
             const core::Notification& n = job.n;
             const std::string& ch = w.channel->name;
@@ -318,9 +340,12 @@ void Dispatcher::on_response(const std::string& key, const http::ClientResponse&
                                    {"attempt", job.attempt},
                                    {"redacted", w.redacted}}};
             const bool delivered = outcome == Outcome::kDelivered;
+            const char* counted = "failed";
             if (delivered) {
+                counted = "delivered";
                 e.text = "delivered " + n.kind + " to " + ch + (w.redacted ? " (redacted)" : "");
             } else if (outcome == Outcome::kRetry && job.attempt < kMaxAttempts) {
+                counted = "retried";
                 job.retry = true;
                 job.retry_after_s = std::max(job.retry_after_s, retry_after_of(r));
                 e.text = "delivery to " + ch + " failed (" + failure(r) + "), will retry";
@@ -329,6 +354,7 @@ void Dispatcher::on_response(const std::string& key, const http::ClientResponse&
                 e.text = "delivery to " + ch + " failed permanently (" + failure(r) + ")";
             }
             if (w.records) {
+                metrics_.notifications.inc({ch, counted});
                 records_.push_back({delivered ? w.marker : std::string{}, 30 * 24 * 3600, n.tenant,
                                     n.incident_id, std::move(e)});
             }
@@ -358,6 +384,8 @@ void Dispatcher::poll(amqp::Connection& conn, int broker_fd, std::chrono::millis
         finished_.pop_front();
         if (!job->current)
             continue;  // redelivered on the new connection; that copy publishes and acks
+        const log::Scope scope{{"incident", job->incident()},
+                               {"notification", job->delivery.message_id}};
         amqp::Verdict verdict = amqp::Verdict::kAck;
         try {
             finish(conn, *job);
@@ -380,6 +408,7 @@ void Dispatcher::finish(amqp::Connection& conn, Job& job) {
         const http::ClientResponse& r = job.response;
         const Outcome outcome = classify(r);
         if (outcome == Outcome::kRetry && job.attempt <= a.retries) {
+            metrics_.actions.inc({"retried"});
             store_.append_timeline(
                 a.tenant, a.incident_id,
                 {clock_.now(),
@@ -390,6 +419,7 @@ void Dispatcher::finish(amqp::Connection& conn, Job& job) {
             publish_retry(conn, job, retry_after_of(r));
             return;
         }
+        metrics_.actions.inc({outcome == Outcome::kDelivered ? "succeeded" : "failed"});
         publish_result(conn, a, outcome == Outcome::kDelivered, r.status,
                        r.status != 0 ? r.body.substr(0, 200) : r.error);
         return;
@@ -430,6 +460,7 @@ void Dispatcher::dead_letter(amqp::Connection& conn, const Job& job, const std::
     m.headers = d.headers;
     m.headers["x-sonae-reason"] = why;
     conn.publish_confirmed({m}, std::chrono::seconds(10));
+    metrics_.dead_lettered.inc({d.routing_key});
 }
 
 void Dispatcher::publish_result(amqp::Connection& conn, const core::HttpAction& a, bool ok,

@@ -27,13 +27,15 @@
 
 #include "delivery.hpp"
 #include "lineworks.hpp"
+#include "metrics.hpp"
 
 namespace sonae::notifier {
 
 class Dispatcher final : public amqp::AsyncHandler {
   public:
     Dispatcher(const config::Config& config, store::IncidentStore& store,
-               const amqp::Topology& topology, const clock::Clock& clock, std::uint64_t seed);
+               const amqp::Topology& topology, const clock::Clock& clock, std::uint64_t seed,
+               Metrics& metrics);
     ~Dispatcher() override;
 
     std::vector<amqp::Verdict> on_batch(amqp::Connection& conn,
@@ -70,6 +72,7 @@ class Dispatcher final : public amqp::AsyncHandler {
     store::IncidentStore& store_;
     const amqp::Topology& topology_;
     const clock::Clock& clock_;
+    Metrics& metrics_;
     std::mt19937_64 rng_;
     http::AsyncClient client_;
     LineWorks lineworks_;

@@ -1,5 +1,5 @@
 // The notifier service: worker threads, each with its own Redis and broker connections and its
-// own Dispatcher, consuming notifications and actions.
+// own Dispatcher, consuming notifications and actions; the admin listener serves their metrics.
 #pragma once
 
 #include <memory>
@@ -10,10 +10,14 @@
 #include <sonae/amqp/topology.hpp>
 #include <sonae/clock/clock.hpp>
 #include <sonae/config/config.hpp>
+#include <sonae/metrics/metrics.hpp>
 #include <sonae/redis/redis.hpp>
+#include <sonae/service/admin.hpp>
 #include <sonae/service/main.hpp>
 #include <sonae/service/workers.hpp>
 #include <sonae/store/keys.hpp>
+
+#include "metrics.hpp"
 
 namespace sonae::notifier {
 
@@ -23,6 +27,8 @@ struct Settings {
     int workers = 2;
     // Deliveries a worker holds at once: a hanging receiver ties up at most these.
     std::uint16_t prefetch = 64;
+    std::string admin_address = "127.0.0.1";  // SONAE_ADMIN_ADDR
+    std::uint16_t admin_port = 9102;          // 0 picks a free port
 };
 
 class Service final : public service::Workers {
@@ -35,11 +41,17 @@ class Service final : public service::Workers {
     static core::Result<std::unique_ptr<service::Service>> create(const config::Environment& env);
 
     void start() override;
+    void stop() override;
+    std::uint16_t admin_port() const { return admin_.port(); }
+    const metrics::Registry& registry() const { return registry_; }
 
   private:
     void run_worker(int index);
 
     Settings settings_;
+    metrics::Registry registry_;
+    Metrics metrics_{registry_};
+    service::AdminServer admin_;
 };
 
 }  // namespace sonae::notifier

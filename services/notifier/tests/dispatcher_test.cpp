@@ -13,6 +13,7 @@
 #include <sonae/amqp/consumer.hpp>
 #include <sonae/store/store.hpp>
 
+#include "../src/service.hpp"
 #include "testkit.hpp"
 
 using namespace sonae;
@@ -58,6 +59,8 @@ struct Bench {
     redis::Connection reader_redis{redis::Settings::parse(env.redis_url).value()};
     store::IncidentStore reader{reader_redis, keys};  // the test thread's
     amqp::Connection publisher{amqp::Settings::parse(env.amqp_url).value()};
+    metrics::Registry registry;
+    notifier::Metrics metrics{registry};
     std::unique_ptr<notifier::Dispatcher> dispatcher;
     std::unique_ptr<amqp::ConsumerLoop> loop;
     std::atomic<bool> running{true};
@@ -69,8 +72,8 @@ struct Bench {
         publisher.enable_confirms();
         amqp::Settings settings = amqp::Settings::parse(env.amqp_url).value();
         settings.heartbeat_s = 2;  // a consumer blocked for 4 s would lose its connection
-        dispatcher = std::make_unique<notifier::Dispatcher>(config, store, topology,
-                                                            clock::SystemClock::instance(), 42);
+        dispatcher = std::make_unique<notifier::Dispatcher>(
+            config, store, topology, clock::SystemClock::instance(), 42, metrics);
         loop = std::make_unique<amqp::ConsumerLoop>(
             amqp::ConsumerOptions{settings,
                                   topology,
@@ -164,6 +167,15 @@ TEST_CASE("failures are retried with backoff until delivered, once") {
     b.publish(notification(2));
     REQUIRE(test::wait_until([&] { return flaky.requests().size() == requests.size() + 1; }, 10s));
     CHECK(json::parse(flaky.requests().back().body)["id"] == notification(2).id);
+    // Every failed attempt counted as retried, each notification delivered once.
+    CHECK(b.metrics.notifications.value({"flaky", "retried"}) ==
+          static_cast<double>(requests.size() - 1));
+    REQUIRE(test::wait_until(
+        [&] {
+            return b.metrics.notifications.value({"flaky", "delivered"}) == 2;
+        },
+        10s));
+    CHECK(b.metrics.notifications.value({"flaky", "failed"}) == 0);
 }
 
 TEST_CASE("Retry-After delays the next attempt") {
@@ -200,6 +212,12 @@ TEST_CASE("a permanent refusal is dead-lettered and recorded") {
     CHECK(d->message_id == notification(4).id);
     CHECK(d->headers.at("x-sonae-reason") == "failed permanently for gone");
     CHECK(gone.requests().size() == 1);
+    CHECK(b.metrics.notifications.value({"gone", "failed"}) == 1);
+    CHECK(b.metrics.dead_lettered.value({"notifications"}) == 1);
+    const std::string page = b.registry.render();
+    CHECK(page.find("sonae_notifications_total{channel=\"gone\",outcome=\"failed\"} 1\n") !=
+          std::string::npos);
+    CHECK(page.find("sonae_dead_lettered_total{queue=\"notifications\"} 1\n") != std::string::npos);
 }
 
 TEST_CASE("e-mail reaches a real SMTP server: decoded Japanese subject, text/plain, threaded") {
@@ -283,6 +301,8 @@ TEST_CASE("a command's answer goes back to the response_url it came from, once")
     const json body = json::parse(got[0].body);
     CHECK(body["response_type"] == "ephemeral");
     CHECK(body["text"] == reply.text);
+    CHECK(b.metrics.notifications.value({"reply", "delivered"}) == 1);
+    CHECK(b.metrics.notifications.value({"hook", "delivered"}) == 1);
 }
 
 TEST_CASE("a Slack channel gets about a message a second, in order, and all of them") {
@@ -302,4 +322,28 @@ TEST_CASE("a Slack channel gets about a message a second, in order, and all of t
         CHECK(json::parse(got[i].body)["text"].get<std::string>().find(
                   "incident " + std::to_string(10 + i)) != std::string::npos);
     CHECK(got.back().at - got.front().at >= 2800ms);
+}
+
+TEST_CASE("the notifier serves /metrics and /healthz on its admin port (port 0: any)") {
+    const test::TestEnv env = test::TestEnv::require();
+    notifier::Settings s;
+    const std::string prefix = test::unique_name("n");
+    s.bus = service::Bus{redis::Settings::parse(env.redis_url).value(),
+                         amqp::Settings::parse(env.amqp_url).value(), prefix};
+    s.workers = 1;
+    s.admin_port = 0;
+    notifier::Service svc(std::move(s), clock::SystemClock::instance());
+    svc.start();
+    REQUIRE(svc.admin_port() != 0);
+    const std::string base = "http://127.0.0.1:" + std::to_string(svc.admin_port());
+    const auto r = test::http_get(base + "/metrics");
+    CHECK(r.status == 200);
+    CHECK(r.headers.at("content-type") == "text/plain; version=0.0.4");
+    CHECK(r.body.find("sonae_dead_lettered_total{queue=\"notifications\"} 0\n") !=
+          std::string::npos);
+    CHECK(r.body.find("# TYPE sonae_notifications_total counter") != std::string::npos);
+    CHECK(test::http_get(base + "/healthz").status == 200);
+    svc.stop();
+    amqp::Connection conn(amqp::Settings::parse(env.amqp_url).value());
+    amqp::Topology{prefix}.remove(conn);
 }

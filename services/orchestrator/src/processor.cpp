@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <sonae/core/answer.hpp>
+#include <sonae/log/log.hpp>
 
 namespace sonae::orchestrator {
 namespace {
@@ -47,8 +48,9 @@ store::Commit commit_of(const core::Transition& tr, const std::string& tenant,
 
 }  // namespace
 
-Processor::Processor(const core::Libraries& libraries, redis::Connection& redis, store::Keys keys)
-    : libraries_(libraries), store_(redis, std::move(keys)) {}
+Processor::Processor(const core::Libraries& libraries, redis::Connection& redis, store::Keys keys,
+                     Metrics& metrics)
+    : libraries_(libraries), store_(redis, std::move(keys)), metrics_(metrics) {}
 
 const core::Library* Processor::library(const std::string& tenant) const {
     auto it = libraries_.find(tenant);
@@ -69,6 +71,7 @@ std::vector<store::OutboxMessage> Processor::event(const core::Event& e, const s
     const core::Library* lib = library(e.tenant);
     if (lib == nullptr) {
         spdlog::error("event {}: no playbook library for tenant '{}'", e.id, e.tenant);
+        metrics_.events.inc({"no_playbook"});
         return {};
     }
     const std::string key = e.dedup_key.empty() ? e.id : e.dedup_key;
@@ -79,14 +82,17 @@ std::vector<store::OutboxMessage> Processor::event(const core::Event& e, const s
             store_.prepare_event(e.tenant, marker, key, day, e.action == core::Action::kTrigger);
         using Status = store::IncidentStore::Prepared::Status;
         if (prepared.status == Status::kAlreadyProcessed) {
+            metrics_.events.inc({"duplicate"});
             return store_.outbox(e.tenant, marker);  // applied before a crash: publish what is left
         }
         if (prepared.status == Status::kNoIncident) {
             spdlog::info("event {}: {} for {} matches no open incident", e.id,
                          core::to_string(e.action), key);
+            metrics_.events.inc({"no_incident"});
             return {};
         }
         const std::string id = prepared.incident_id;
+        const log::Scope scope{{"incident", id}};
         std::optional<store::Loaded>& loaded = prepared.loaded;
         core::Result<core::Transition> tr = core::Error{};
         std::int64_t expected = 0;
@@ -106,6 +112,7 @@ std::vector<store::OutboxMessage> Processor::event(const core::Event& e, const s
                 spdlog::warn("event {} ({}): no playbook matches and the catalog names no default",
                              e.id, e.title);
                 store_.release_dedup(e.tenant, key, id);
+                metrics_.events.inc({"no_playbook"});
                 return {};
             }
             tr = lib->engine->open(e, *pb, id, now);
@@ -118,13 +125,16 @@ std::vector<store::OutboxMessage> Processor::event(const core::Event& e, const s
         }
         if (!tr) {
             spdlog::warn("event {}: refused by the engine: {}", e.id, tr.error().message);
+            metrics_.events.inc({"refused"});
             return {};
         }
         const store::Commit c = commit_of(*tr, e.tenant, id, expected, marker, now);
         switch (store_.commit(c)) {
             case store::CommitOutcome::kCommitted:
+                metrics_.events.inc({loaded ? "correlated" : "opened"});
                 return c.outbox;
             case store::CommitOutcome::kAlreadyProcessed:
+                metrics_.events.inc({"duplicate"});
                 return store_.outbox(e.tenant, marker);
             case store::CommitOutcome::kConflict:
                 continue;
@@ -187,6 +197,7 @@ Applied Processor::on_command(const core::CommandMessage& m, core::TimePoint now
     const std::string marker = "cmd:" + m.id;
     const store::OutboxMember processed{m.tenant, marker};
     if (store_.processed(m.tenant, marker)) {
+        metrics_.commands.inc({command_result::kDuplicate});
         if (reply) {
             auto stored = store_.command_result(m.tenant, m.id);
             *reply = stored ? *stored : core::CommandReply{m.id, true, "already applied"};
@@ -221,6 +232,7 @@ Applied Processor::on_command(const core::CommandMessage& m, core::TimePoint now
     std::vector<store::OutboxMessage> out;
     auto cmd = core::parse_command(m.text);
     if (!cmd) {
+        metrics_.commands.inc({command_result::kInvalid});
         out = side_commit({}, answer_out(core::answer_error(cmd.error(), std::nullopt), false));
     } else {
         const core::Command& c = *cmd;
@@ -230,16 +242,20 @@ Applied Processor::on_command(const core::CommandMessage& m, core::TimePoint now
                           });
         switch (a.kind) {
             case Attempt::Kind::kCommitted:
+                metrics_.commands.inc({command_result::kApplied});
                 out = std::move(a.outbox);
                 break;
             case Attempt::Kind::kAlreadyApplied:
+                metrics_.commands.inc({command_result::kDuplicate});
                 out = std::move(a.outbox);
                 r = core::CommandReply{m.id, true, "already applied"};
                 break;
             case Attempt::Kind::kUnknown:
+                metrics_.commands.inc({command_result::kUnknown});
                 out = side_commit({}, answer_out(core::answer_error(a.error, c), false));
                 break;
             case Attempt::Kind::kRefused: {
+                metrics_.commands.inc({command_result::kRefused});
                 // Refused commands are audited: who tried what, and why not.
                 const core::TimelineEntry refused{
                     now,
@@ -254,6 +270,7 @@ Applied Processor::on_command(const core::CommandMessage& m, core::TimePoint now
                 break;
             }
             case Attempt::Kind::kUnchanged: {
+                metrics_.commands.inc({command_result::kAnswered});
                 const core::Library* lib = library(m.tenant);
                 std::string text = "✓ " + core::format_command(c);
                 if (c.verb == core::Verb::kStatus) {
@@ -293,6 +310,7 @@ Applied Processor::on_timer(const store::TimerFiring& f, core::TimePoint now) {
         return {};
     }
     const store::OutboxMember processed{member->tenant, marker};
+    const log::Scope scope{{"incident", member->incident}, {"timer", member->timer.str()}};
     if (store_.processed(member->tenant, marker))
         return {store_.outbox(member->tenant, marker), processed};
     return {

@@ -13,6 +13,8 @@
 #include <sonae/core/wire.hpp>
 #include <sonae/store/store.hpp>
 
+#include "metrics.hpp"
+
 namespace sonae::orchestrator {
 
 // What applying one input left to publish, and the input's idempotency marker, whose outbox is
@@ -40,7 +42,8 @@ struct Attempt {
 
 class Processor {
   public:
-    Processor(const core::Libraries& libraries, redis::Connection& redis, store::Keys keys);
+    Processor(const core::Libraries& libraries, redis::Connection& redis, store::Keys keys,
+              Metrics& metrics);
 
     // Each returns what is left to publish (nothing when the input was already published).
     Applied on_event(const core::Event& event, core::TimePoint now);
@@ -55,6 +58,7 @@ class Processor {
     void published(const std::vector<store::OutboxMember>& processed);
 
     store::IncidentStore& store() { return store_; }
+    Metrics& metrics() { return metrics_; }
 
   private:
     const core::Library* library(const std::string& tenant) const;
@@ -70,6 +74,7 @@ class Processor {
 
     const core::Libraries& libraries_;
     store::IncidentStore store_;
+    Metrics& metrics_;
 };
 
 }  // namespace sonae::orchestrator

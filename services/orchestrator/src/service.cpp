@@ -14,7 +14,8 @@ namespace sonae::orchestrator {
 Service::Service(core::Libraries libraries, Settings settings, const clock::Clock& clock)
     : Workers(settings.bus, clock),
       libraries_(std::move(libraries)),
-      settings_(std::move(settings)) {}
+      settings_(std::move(settings)),
+      admin_(settings_.admin_address, settings_.admin_port, registry_) {}
 
 core::Result<std::unique_ptr<service::Service>> Service::create(const config::Environment& env) {
     auto common = service::read_common(env, false);
@@ -36,11 +37,17 @@ core::Result<std::unique_ptr<service::Service>> Service::create(const config::En
     Settings s;
     s.bus = common->bus;
     s.workers = env.workers;
+    if (env.admin_address)
+        std::tie(s.admin_address, s.admin_port) = *env.admin_address;
     return std::unique_ptr<service::Service>(std::make_unique<Service>(
         std::move(libraries.value()), std::move(s), clock::SystemClock::instance()));
 }
 
 void Service::start() {
+    admin_.start();  // throws when the address is taken
+    spdlog::info("admin listening on http://{}:{} (/metrics, /healthz)", settings_.admin_address,
+                 admin_.port());
+    threads_.spawn([this] { run_sampler(); });
     for (int w = 0; w < settings_.workers; ++w)
         threads_.spawn([this, w] { run_worker(w); });
     // One timer thread per worker: leasing is atomic in Redis, so threads (and replicas) never
@@ -52,7 +59,7 @@ void Service::start() {
 
 void Service::run_worker(int index) {
     redis::Connection redis(bus_.redis);
-    Processor processor(libraries_, redis, keys_);
+    Processor processor(libraries_, redis, keys_, metrics_);
     Worker worker(processor, clock_, topology_);
     amqp::ConsumerOptions opts{bus_.amqp,
                                topology_,
@@ -69,9 +76,28 @@ void Service::run_worker(int index) {
 
 void Service::run_timers(int index) {
     redis::Connection redis(bus_.redis);
-    Processor processor(libraries_, redis, keys_);
+    Processor processor(libraries_, redis, keys_, metrics_);
     TimerRunner(processor, clock_, topology_, settings_.timers)
         .run(bus_.amqp, index == 0, threads_.stop_flag());
+}
+
+void Service::stop() {
+    Workers::stop();
+    admin_.stop();
+}
+
+void Service::run_sampler() {
+    redis::Connection redis(bus_.redis);
+    StateSampler sampler(libraries_, redis, keys_, clock_, metrics_);
+    service::Stop& stop = threads_.stop_flag();
+    do {
+        try {
+            sampler.sample();
+        } catch (const std::exception& e) {
+            // The gauges keep their last values; sonae_state_sampled_timestamp_seconds shows it.
+            spdlog::warn("metrics: sampling incident state failed: {}", e.what());
+        }
+    } while (stop.sleep_for(settings_.sample_every));
 }
 
 }  // namespace sonae::orchestrator

@@ -13,9 +13,13 @@ std::size_t TimerRunner::fire_due(amqp::MessageSink& sink) {
     const core::TimePoint now = clock_.now();
     auto firings = processor_.store().lease_due_timers(now, now + options_.lease, options_.batch);
     Outgoing outgoing(topology_);
-    for (const auto& f : firings)
+    Metrics& m = processor_.metrics();
+    for (const auto& f : firings) {
+        m.timer_lateness.observe(static_cast<double>(now - f.due) / core::kSecond);
         outgoing.add(processor_.on_timer(f, clock_.now()));
+    }
     outgoing.flush(sink, processor_);
+    m.timers_fired.inc({}, static_cast<double>(firings.size()));
     // Finished only after the publish: a crash before re-fires them, and the engine and the
     // idempotency marker make that harmless.
     processor_.store().finish_timers(firings);

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sonae/log/log.hpp>
+
 #include "outgoing.hpp"
 
 namespace sonae::orchestrator {
@@ -15,6 +17,7 @@ amqp::Verdict Worker::apply(const amqp::Delivery& d, Outgoing& outgoing) {
             spdlog::error("dead-lettering unreadable event {}", d.message_id);
             return amqp::Verdict::kDeadLetter;
         }
+        const log::Scope scope{{"event", e->id}};
         outgoing.add(processor_.on_event(*e, clock_.now()));
         return amqp::Verdict::kAck;
     }
@@ -26,6 +29,7 @@ amqp::Verdict Worker::apply(const amqp::Delivery& d, Outgoing& outgoing) {
             spdlog::error("dead-lettering {}: {}", d.message_id, r.error().message);
             return amqp::Verdict::kDeadLetter;
         }
+        const log::Scope scope{{"incident", r->incident}};
         outgoing.add(processor_.on_action_result(*r, clock_.now()));
         return amqp::Verdict::kAck;
     }
@@ -34,6 +38,7 @@ amqp::Verdict Worker::apply(const amqp::Delivery& d, Outgoing& outgoing) {
         spdlog::error("dead-lettering {}: {}", d.message_id, c.error().message);
         return amqp::Verdict::kDeadLetter;
     }
+    const log::Scope scope{{"incident", c->incident}, {"command", c->id}};
     outgoing.add(processor_.on_command(*c, clock_.now(), nullptr));
     return amqp::Verdict::kAck;
 }
@@ -51,6 +56,10 @@ std::vector<amqp::Verdict> Worker::handle(amqp::MessageSink& sink,
         }
     }
     outgoing.flush(sink, processor_);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (verdicts[i] == amqp::Verdict::kDeadLetter)
+            processor_.metrics().dead_lettered.inc({batch[i].routing_key});
+    }
     return verdicts;
 }
 

@@ -45,7 +45,9 @@ struct Fixture {
     store::Keys keys{test::unique_name("c")};
     amqp::Topology topology{keys.prefix};
     redis::Connection redis{redis::Settings::parse(env.redis_url).value()};
-    Processor processor{libraries, redis, keys};
+    metrics::Registry registry;
+    Metrics metrics{registry};
+    Processor processor{libraries, redis, keys, metrics};
     test::RecordingSink sink;
 
     Fixture() {

@@ -160,7 +160,7 @@ TEST_CASE("the worker dead-letters poison, applies the rest, publishes once per 
 TEST_CASE("two processors racing on one alert open one incident") {
     Fixture f;
     redis::Connection other_redis(redis::Settings::parse(f.env.redis_url).value());
-    Processor other(f.libraries, other_redis, f.keys);
+    Processor other(f.libraries, other_redis, f.keys, f.metrics);
     std::vector<std::thread> threads;
     for (int t = 0; t < 2; ++t) {
         threads.emplace_back([&, t] {

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include <sonae/config/config.hpp>
 
@@ -47,25 +48,35 @@ core::Result<core::Ok> read_file_path(const char* name, std::string& out) {
     return core::Ok{};
 }
 
+// A host:port variable; an error names it.
+core::Result<std::pair<std::string, std::uint16_t>> host_port(const char* name,
+                                                              const std::string& v) {
+    const auto colon = v.rfind(':');
+    if (colon == std::string::npos)
+        return core::Error::invalid_field(name, std::string(name) + " must be host:port");
+    int port = 0;
+    const std::string p = v.substr(colon + 1);
+    const auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
+    if (ec != std::errc{} || end != p.data() + p.size() || port < 0 || port > 65535)
+        return core::Error::invalid_field(name, std::string(name) + " has an invalid port");
+    return std::pair{v.substr(0, colon), static_cast<std::uint16_t>(port)};
+}
+
 }  // namespace
 
 core::Result<Environment> read_environment() {
     Environment e;
     if (auto v = env("SONAE_HTTP_ADDR")) {
-        const auto colon = v->rfind(':');
-        if (colon == std::string::npos) {
-            return core::Error::invalid_field("SONAE_HTTP_ADDR",
-                                              "SONAE_HTTP_ADDR must be host:port");
-        }
-        e.http_address = v->substr(0, colon);
-        int port = 0;
-        const std::string p = v->substr(colon + 1);
-        const auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
-        if (ec != std::errc{} || end != p.data() + p.size() || port < 0 || port > 65535) {
-            return core::Error::invalid_field("SONAE_HTTP_ADDR",
-                                              "SONAE_HTTP_ADDR has an invalid port");
-        }
-        e.http_port = static_cast<std::uint16_t>(port);
+        auto hp = host_port("SONAE_HTTP_ADDR", *v);
+        if (!hp)
+            return hp.error();
+        std::tie(e.http_address, e.http_port) = *hp;
+    }
+    if (auto v = env("SONAE_ADMIN_ADDR")) {
+        auto hp = host_port("SONAE_ADMIN_ADDR", *v);
+        if (!hp)
+            return hp.error();
+        e.admin_address = *hp;
     }
     if (auto v = env("SONAE_REDIS_URL"))
         e.redis_url = *v;
@@ -111,6 +122,12 @@ core::Result<Environment> read_environment() {
                                           std::string(missing) +
                                               " is not set: HTTPS needs both SONAE_TLS_CERT and "
                                               "SONAE_TLS_KEY");
+    }
+    if (auto v = env("SONAE_LOG_FORMAT")) {
+        if (*v != "json" && *v != "text")
+            return core::Error::invalid_field("SONAE_LOG_FORMAT",
+                                              "SONAE_LOG_FORMAT must be json or text");
+        e.log_json = *v == "json";
     }
     return e;
 }

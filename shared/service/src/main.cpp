@@ -17,7 +17,7 @@ int run(const std::string& name, const Factory& make) {
         std::cerr << "sonae-" << name << ": " << env.error().message << "\n";
         return 2;
     }
-    log::init(name, env->log_level);
+    log::init(name, env->log_level, env->log_json ? log::Format::kJson : log::Format::kText);
     auto svc = make(*env);
     if (!svc) {
         std::cerr << "sonae-" << name << ": " << svc.error().message << "\n";

@@ -4,8 +4,10 @@
 // ${env:NAME}, ${env:NAME:-default} or ${file:PATH}; they are never logged.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <sonae/core/event.hpp>
@@ -41,6 +43,10 @@ struct Environment {
     // verified against (default: the system's trust store).
     std::string redis_ca;
     std::string amqp_ca;
+    bool log_json = true;            // SONAE_LOG_FORMAT: json (one object a line) | text
+    // SONAE_ADMIN_ADDR host:port of the orchestrator's and notifier's admin listener (/metrics,
+    // /healthz); unset: each service's default (127.0.0.1:9101, 127.0.0.1:9102). Port 0 picks one.
+    std::optional<std::pair<std::string, std::uint16_t>> admin_address;
 };
 
 // Reads every SONAE_* variable above. Errors name the variable (in `field`).
