@@ -43,7 +43,7 @@ struct Environment {
     // verified against (default: the system's trust store).
     std::string redis_ca;
     std::string amqp_ca;
-    bool log_json = true;            // SONAE_LOG_FORMAT: json (one object a line) | text
+    bool log_json = true;  // SONAE_LOG_FORMAT: json (one object a line) | text
     // SONAE_ADMIN_ADDR host:port of the orchestrator's and notifier's admin listener (/metrics,
     // /healthz); unset: each service's default (127.0.0.1:9101, 127.0.0.1:9102). Port 0 picks one.
     std::optional<std::pair<std::string, std::uint16_t>> admin_address;
