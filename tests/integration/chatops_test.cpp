@@ -5,13 +5,10 @@
 // commands alone and by Teams commands alone; a viewer's Resolve is refused and audited; an edited
 // timeline entry is found by `sonae incident verify`.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
-#include <array>
-#include <cstdio>
 
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
 #include <doctest/doctest.h>
-#include <sys/wait.h>
 
 #include <sonae/crypto/crypto.hpp>
 
@@ -48,11 +45,6 @@ std::string iso_now() {
     std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
     return buf;
 }
-
-struct Cli {
-    int status = -1;
-    std::string out;
-};
 
 // The whole stack with chat-ops configured, a receiver for what goes back to chat, and an
 // incident opened from the e2e vendor playbook (two steps: contact-vendor, then inventory).
@@ -182,19 +174,9 @@ chat:
             20s);
     }
 
-    Cli cli(const std::string& args) {
-        const std::string cmd = "SONAE_URL='" + stack->url("") + "' SONAE_TOKEN=audit-token " +
-                                env.bin_dir + "/services/cli/sonae " + args + " 2>&1";
-        Cli r;
-        FILE* p = popen(cmd.c_str(), "r");
-        REQUIRE(p != nullptr);
-        std::array<char, 4096> buf{};
-        std::size_t n = 0;
-        while ((n = fread(buf.data(), 1, buf.size(), p)) > 0)
-            r.out.append(buf.data(), n);
-        const int st = pclose(p);
-        r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-        return r;
+    ShellResult cli(const std::string& args) {
+        return run_shell("SONAE_URL='" + stack->url("") + "' SONAE_TOKEN=audit-token " +
+                         env.bin_dir + "/services/cli/sonae " + args);
     }
 
     // --- platforms, signed as they sign -------------------------------------------------------

@@ -17,11 +17,6 @@ using nlohmann::json;
 
 namespace {
 
-struct Cli {
-    int status = -1;
-    std::string out;
-};
-
 struct Operator {
     TestEnv env = TestEnv::require();
     std::unique_ptr<Stack> stack;
@@ -31,21 +26,10 @@ struct Operator {
             env, Stack::Options{env.source_dir + "/config/dev", env.source_dir + "/playbooks", {}});
     }
 
-    Cli cli(const std::string& args, const std::string& token = "dev-admin") {
-        const std::string cmd = "SONAE_URL='" + stack->url("") + "' SONAE_TOKEN='" + token +
-                                "' SONAE_REDIS_URL='" + env.redis_url + "' SONAE_PREFIX='" +
-                                stack->prefix() + "' " + env.bin_dir + "/services/cli/sonae " +
-                                args + " 2>&1";
-        Cli r;
-        FILE* p = popen(cmd.c_str(), "r");
-        REQUIRE(p != nullptr);
-        std::array<char, 4096> buf{};
-        std::size_t n = 0;
-        while ((n = fread(buf.data(), 1, buf.size(), p)) > 0)
-            r.out.append(buf.data(), n);
-        const int st = pclose(p);
-        r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-        return r;
+    ShellResult cli(const std::string& args, const std::string& token = "dev-admin") {
+        return run_shell("SONAE_URL='" + stack->url("") + "' SONAE_TOKEN='" + token +
+                         "' SONAE_REDIS_URL='" + env.redis_url + "' SONAE_PREFIX='" +
+                         stack->prefix() + "' " + env.bin_dir + "/services/cli/sonae " + args);
     }
 };
 
@@ -65,7 +49,7 @@ TEST_CASE("README: the first incident is listed and acknowledged from the CLI") 
     std::string id;
     REQUIRE(wait_until(
         [&] {
-            const Cli list = o.cli("incident list --json");
+            const ShellResult list = o.cli("incident list --json");
             const json j = json::parse(list.out, nullptr, false);
             if (list.status != 0 || !j.is_object() || j["incidents"].empty())
                 return false;
@@ -73,36 +57,36 @@ TEST_CASE("README: the first incident is listed and acknowledged from the CLI") 
             return true;
         },
         std::chrono::seconds(20)));
-    const Cli table = o.cli("incident list");
+    const ShellResult table = o.cli("incident list");
     MESSAGE("sonae incident list:\n" << table.out);
     CHECK(table.status == 0);
     CHECK(table.out.rfind("ID ", 0) == 0);
     CHECK(table.out.find(id) != std::string::npos);
     CHECK(table.out.find("triggered") != std::string::npos);
 
-    const Cli ack = o.cli("incident cmd " + id + " ack");
+    const ShellResult ack = o.cli("incident cmd " + id + " ack");
     INFO(ack.out);
     CHECK(ack.status == 0);
-    const Cli shown = o.cli("incident show " + id + " --json");
+    const ShellResult shown = o.cli("incident show " + id + " --json");
     REQUIRE(shown.status == 0);
     const json incident = json::parse(shown.out);
     CHECK(incident["status"] == "acknowledged");
     CHECK(incident["acked_by"] == "api:dev-admin");
 
-    const Cli human = o.cli("incident show " + id);
+    const ShellResult human = o.cli("incident show " + id);
     MESSAGE("sonae incident show:\n" << human.out);
     CHECK(human.status == 0);
     CHECK(human.out.find("acknowledged (api:dev-admin)") != std::string::npos);
-    const Cli tl = o.cli("incident timeline " + id);
+    const ShellResult tl = o.cli("incident timeline " + id);
     INFO(tl.out);
     CHECK(tl.status == 0);
     CHECK(tl.out.find("api:dev-admin") != std::string::npos);
     CHECK(o.cli("incident verify " + id).status == 0);
-    const Cli services = o.cli("services");
+    const ShellResult services = o.cli("services");
     INFO(services.out);
     CHECK(services.status == 0);
     CHECK(services.out.find("RTO") != std::string::npos);
-    const Cli playbooks = o.cli("playbooks --json");
+    const ShellResult playbooks = o.cli("playbooks --json");
     CHECK(playbooks.status == 0);
     CHECK(!json::parse(playbooks.out)["playbooks"].empty());
 
@@ -115,12 +99,13 @@ TEST_CASE("README: the first incident is listed and acknowledged from the CLI") 
     CHECK(o.cli("incident list --limit 0").status == 2);
 
     // A viewer token made with `sonae token create` reads, and is refused a state change.
-    const Cli created = o.cli("token create --tenant default --role viewer --name auditor --json");
+    const ShellResult created =
+        o.cli("token create --tenant default --role viewer --name auditor --json");
     INFO(created.out);
     REQUIRE(created.status == 0);
     const std::string viewer = json::parse(created.out)["token"];
     CHECK(o.cli("incident list", viewer).status == 0);
-    const Cli refused = o.cli("incident cmd " + id + " resolve restored", viewer);
+    const ShellResult refused = o.cli("incident cmd " + id + " resolve restored", viewer);
     INFO(refused.out);
     CHECK(refused.status == 1);
     CHECK(o.cli("token list").out.find("auditor") != std::string::npos);

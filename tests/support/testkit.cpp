@@ -1,5 +1,7 @@
 #include "testkit.hpp"
 
+#include <array>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -68,6 +70,20 @@ std::string make_temp_dir(const std::string& stem) {
     const auto dir = std::filesystem::temp_directory_path() / unique_name("sonae-" + stem + "-");
     std::filesystem::create_directories(dir);
     return dir.string();
+}
+
+ShellResult run_shell(const std::string& command) {
+    ShellResult r;
+    FILE* p = popen((command + " 2>&1").c_str(), "r");
+    if (p == nullptr)
+        return r;
+    std::array<char, 4096> buf{};
+    std::size_t n = 0;
+    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0)
+        r.out.append(buf.data(), n);
+    const int st = pclose(p);
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return r;
 }
 
 bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {

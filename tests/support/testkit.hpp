@@ -38,6 +38,13 @@ std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& content);
 std::string make_temp_dir(const std::string& stem);
 
+// Runs `command` with /bin/sh; its stdout and stderr together, and its exit status (-1: killed).
+struct ShellResult {
+    int status = -1;
+    std::string out;
+};
+ShellResult run_shell(const std::string& command);
+
 // Polls `pred` every 20 ms until it holds or `timeout` passes.
 bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
 

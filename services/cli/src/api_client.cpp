@@ -3,6 +3,9 @@
 #include <cstdlib>
 #include <iostream>
 
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
+
 namespace sonae::cli {
 
 ApiClient::ApiClient(std::string url, std::string token)
@@ -67,19 +70,7 @@ int report_failure(const std::string& what, const ApiReply& reply) {
 }
 
 std::string query_escape(const std::string& value) {
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    for (const char ch : value) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
+    return boost::urls::encode(value, boost::urls::unreserved_chars);
 }
 
 }  // namespace sonae::cli

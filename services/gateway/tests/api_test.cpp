@@ -12,6 +12,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 #include <doctest/doctest.h>
 
 #include <sonae/crypto/crypto.hpp>
@@ -21,6 +23,7 @@
 #include "../../orchestrator/src/processor.hpp"
 #include "../src/gateway.hpp"
 #include "../src/redis_worker.hpp"
+#include "fake_publisher.hpp"
 #include "testkit.hpp"
 
 using namespace sonae;
@@ -30,31 +33,7 @@ namespace bhttp = boost::beast::http;
 
 namespace {
 
-class FakePublisher final : public amqp::Publisher {
-  public:
-    void submit(std::vector<amqp::Message> messages, Callback done) override {
-        std::lock_guard lock(mu_);
-        if (refuse_) {
-            done(amqp::PublishOutcome{false, "test: broker away"});
-            return;
-        }
-        published_.insert(published_.end(), messages.begin(), messages.end());
-        done(amqp::PublishOutcome{true, {}});
-    }
-    bool connected() const override { return connected_; }
-    amqp::PublisherStats stats() const override { return {published_.size(), 0, 0, 0}; }
-    std::vector<amqp::Message> take() {
-        std::lock_guard lock(mu_);
-        return std::exchange(published_, {});
-    }
-
-    bool refuse_ = false;
-    bool connected_ = true;
-
-  private:
-    std::mutex mu_;
-    std::vector<amqp::Message> published_;
-};
+using gateway::testing::FakePublisher;
 
 constexpr const char* kCatalog = R"(tenant: TENANT
 utc_offset: "+09:00"
@@ -106,19 +85,7 @@ constexpr const char* kSources = R"(sources:
 )";
 
 std::string url_encode(const std::string& s) {
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    for (const char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
+    return boost::urls::encode(s, boost::urls::unreserved_chars);
 }
 
 // schemas/openapi.yaml: finds the documented response of a route and validates bodies against
@@ -215,6 +182,8 @@ struct Fixture {
     redis::Connection redis{redis::Settings::parse(env.redis_url).value()};
     std::unique_ptr<gateway::RedisWorker> worker;
     std::unique_ptr<gateway::Gateway> gw;
+    metrics::Registry registry;
+    orchestrator::Metrics metrics{registry};
     std::unique_ptr<orchestrator::Processor> processor;
     OpenApi openapi{env.source_dir + "/schemas/openapi.yaml"};
 
@@ -251,7 +220,7 @@ struct Fixture {
         gw = std::make_unique<gateway::Gateway>(config, schemas.event(), publisher, health, clock,
                                                 gateway::Options{amqp::Topology{keys.prefix}},
                                                 worker.get(), &libraries);
-        processor = std::make_unique<orchestrator::Processor>(libraries, redis, keys);
+        processor = std::make_unique<orchestrator::Processor>(libraries, redis, keys, metrics);
     }
     ~Fixture() { worker->stop(); }
 

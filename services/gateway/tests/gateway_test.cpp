@@ -15,34 +15,15 @@
 #include <sonae/crypto/crypto.hpp>
 #include <sonae/loader/loader.hpp>
 
+#include "fake_publisher.hpp"
+
 using namespace sonae;
 using nlohmann::json;
 namespace asio = boost::asio;
 
 namespace {
 
-// Confirms every batch (or refuses it when told), keeping what it was given.
-class FakePublisher final : public amqp::Publisher {
-  public:
-    void submit(std::vector<amqp::Message> messages, Callback done) override {
-        std::lock_guard lock(mu_);
-        if (refuse_) {
-            done(amqp::PublishOutcome{false, "test: broker away"});
-            return;
-        }
-        published_.insert(published_.end(), messages.begin(), messages.end());
-        done(amqp::PublishOutcome{true, {}});
-    }
-    bool connected() const override { return connected_; }
-    amqp::PublisherStats stats() const override { return {published_.size(), 0, 0, 0}; }
-
-    std::vector<amqp::Message> published_;
-    bool refuse_ = false;
-    bool connected_ = true;
-
-  private:
-    std::mutex mu_;
-};
+using gateway::testing::FakePublisher;
 
 constexpr const char* kSources = R"(sources:
   - {name: generic, format: generic, auth: {type: bearer, token: t0k}}
