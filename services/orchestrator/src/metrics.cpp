@@ -52,23 +52,21 @@ void StateSampler::sample() {
         for (core::Severity s : kSeverities)
             by_severity[s] = 0;
         const auto ids = redis_.command({"SMEMBERS", keys_.open(tenant)});
-        std::vector<std::vector<std::string>> reads;
-        for (const auto& id : ids.elements())
-            reads.push_back({"HGET", keys_.incident(tenant, id.str()), "state"});
-        const auto states = redis_.pipeline(reads);
-        for (const auto& state : states) {
+        // In pipelines of 500, each read and counted before the next, so that neither Redis nor
+        // this thread holds thousands of states at once.
+        auto count = [&](const redis::Reply& state) {
             if (state.is_nil() || state.is_error())
-                continue;
+                return;
             core::Incident inc;
             try {
                 inc = core::incident_from_json(nlohmann::json::parse(state.str()));
             } catch (const std::exception& e) {
                 spdlog::warn("metrics: unreadable incident state in tenant {}: {}", tenant,
                              e.what());
-                continue;
+                return;
             }
             if (!inc.open() || inc.exercise)
-                continue;
+                return;
             ++by_severity[inc.severity];
             for (const auto& svc : inc.services) {
                 if (svc.started_at == 0 || svc.recovered_at != 0)
@@ -76,6 +74,15 @@ void StateSampler::sample() {
                 rto.push_back({{tenant, inc.id, svc.id},
                                static_cast<double>(svc.deadline() - now) / core::kSecond});
             }
+        };
+        constexpr std::size_t kChunk = 500;
+        const auto& all = ids.elements();
+        for (std::size_t from = 0; from < all.size(); from += kChunk) {
+            std::vector<std::vector<std::string>> reads;
+            for (std::size_t i = from; i < all.size() && i < from + kChunk; ++i)
+                reads.push_back({"HGET", keys_.incident(tenant, all[i].str()), "state"});
+            for (const auto& state : redis_.pipeline(reads))
+                count(state);
         }
         for (const auto& [severity, n] : by_severity)
             open.push_back({{tenant, std::string(core::to_string(severity))}, double(n)});
