@@ -367,7 +367,9 @@ TEST_CASE("LINE WORKS: signed callbacks, results as bot messages with a JWT-gran
     // The token is asked for once, with an RS256 JWT from the service account ...
     const std::string message_path =
         "/lw/api/bots/2000001/channels/c0ffee00-1111-2222-3333-444455556666/messages";
-    REQUIRE(c.answered(message_path, "✓ ack"));
+    const bool acked = c.answered(message_path, "✓ ack");
+    INFO(c.stack->logs());  // why, if the answer never came
+    REQUIRE(acked);
     std::size_t token_requests = 0;
     for (const auto& req : c.back.requests()) {
         if (req.target == "/lw/token") {
