@@ -269,7 +269,7 @@ TEST_CASE("every format's fixture reaches the orchestrator as the documented can
         CHECK(unknown.status == 401);
         // The resolve marked the alert resolved in the incident the trigger opened.
         std::string incident;
-        REQUIRE(wait_until(
+        const bool resolved = wait_until(
             [&] {
                 auto v = f.stack->redis().command(
                     {"GET", f.stack->prefix() + ":default:dedup:wazuh-5763-web01"});
@@ -281,7 +281,9 @@ TEST_CASE("every format's fixture reaches the orchestrator as the documented can
                 return !s.is_nil() &&
                        json::parse(s.str())["alerts"]["wazuh-5763-web01"].value("resolved", false);
             },
-            std::chrono::seconds(20)));
+            std::chrono::seconds(20));
+        INFO(f.stack->logs());  // why, if it never happened
+        REQUIRE(resolved);
     }
 }
 

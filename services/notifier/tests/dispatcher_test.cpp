@@ -269,8 +269,14 @@ TEST_CASE("e-mail reaches a real SMTP server: decoded Japanese subject, text/pla
         CHECK(msg["subject"].get<std::string>().find("個人番号") == std::string::npos);
         CHECK(msg.dump().find("juki-db01") == std::string::npos);
     }
-    const auto texts = b.timeline_texts(secret.incident_id);
-    CHECK(std::count(texts.begin(), texts.end(), "delivered opened to lgwan-mail (redacted)") == 1);
+    // The server has the message before the notifier has recorded the delivery: wait for it.
+    CHECK(test::wait_until(
+        [&] {
+            const auto texts = b.timeline_texts(secret.incident_id);
+            return std::count(texts.begin(), texts.end(),
+                              "delivered opened to lgwan-mail (redacted)") == 1;
+        },
+        10s));
 }
 
 TEST_CASE("a command's answer goes back to the response_url it came from, once") {

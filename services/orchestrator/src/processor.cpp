@@ -12,6 +12,8 @@ namespace sonae::orchestrator {
 namespace {
 
 constexpr int kMaxAttempts = 20;
+// How long an acknowledge or resolve that matches no incident is retried before it is dropped.
+constexpr core::Duration kLateTriggerGrace = 30 * core::kSecond;
 
 std::vector<std::string> alert_keys(const core::Incident& i) {
     std::vector<std::string> out;
@@ -86,6 +88,16 @@ std::vector<store::OutboxMessage> Processor::event(const core::Event& e, const s
             return store_.outbox(e.tenant, marker);  // applied before a crash: publish what is left
         }
         if (prepared.status == Status::kNoIncident) {
+            // Two workers consume in parallel, so a resolve can overtake the trigger published
+            // just before it. A young one goes back through the retry queue (1 s, 2 s, ...) in
+            // case its trigger is still on its way; after kLateTriggerGrace it is dropped, as
+            // PagerDuty drops a resolve for a key it does not know.
+            if (e.received_at != 0 && now - e.received_at < kLateTriggerGrace) {
+                throw std::runtime_error("event " + e.id + ": " +
+                                         std::string(core::to_string(e.action)) + " for " + key +
+                                         " before any incident; retried in case its trigger "
+                                         "is still on its way");
+            }
             spdlog::info("event {}: {} for {} matches no open incident", e.id,
                          core::to_string(e.action), key);
             metrics_.events.inc({"no_incident"});

@@ -194,3 +194,24 @@ TEST_CASE("a resolve racing the trigger that is still opening the incident is no
     const core::Incident i = f.incident(reserved.incident_id);
     CHECK(i.alerts.at("k1").resolved);
 }
+
+TEST_CASE("a resolve that overtook its trigger is retried for a while, then dropped") {
+    Fixture f;
+    core::Event resolve = Fixture::event("early-resolve", "k9");
+    resolve.action = core::Action::kResolve;
+    resolve.received_at = f.clock.now();
+    // Young: back to the retry queue, the trigger may still be on its way.
+    CHECK_THROWS(f.processor.on_event(resolve, f.clock.now()));
+    // The trigger arrives; the retried resolve then applies.
+    core::Event trigger = Fixture::event("late-trigger", "k9");
+    f.processor.on_event(trigger, f.clock.now());
+    f.processor.on_event(resolve, f.clock.now() + core::kSecond);
+    const auto id = f.redis.command({"GET", f.keys.dedup("default", "k9")});
+    REQUIRE_FALSE(id.is_nil());
+    CHECK(f.incident(id.str()).alerts.at("k9").resolved);
+    // A resolve for a key nobody triggered is dropped once the grace has passed.
+    core::Event stray = Fixture::event("stray", "never-triggered");
+    stray.action = core::Action::kResolve;
+    stray.received_at = f.clock.now();
+    CHECK(f.processor.on_event(stray, f.clock.now() + 31 * core::kSecond).outbox.empty());
+}

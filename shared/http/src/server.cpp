@@ -1,3 +1,5 @@
+#include <array>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -107,6 +109,16 @@ asio::awaitable<void> session(beast::tcp_stream stream, ServerOptions options, H
     co_await serve(stream, options, handler);
     beast::error_code ignored;
     stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    // Lingering close: the peer may still be sending (a body past the limit, answered 413).
+    // Closing with unread data resets the connection, and the reset can destroy the answer
+    // before the peer reads it. Read and discard until the peer closes, for a second at most.
+    stream.expires_after(std::chrono::seconds(1));
+    std::array<char, 16384> discard{};
+    for (;;) {
+        auto [ec, n] = co_await stream.async_read_some(asio::buffer(discard), kTuple);
+        if (ec)
+            break;
+    }
     co_return;
 }
 
