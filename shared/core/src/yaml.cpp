@@ -1,5 +1,8 @@
+#include <algorithm>
 #include <charconv>
+#include <optional>
 #include <sstream>
+#include <string_view>
 
 #include <yaml-cpp/yaml.h>
 
@@ -7,6 +10,42 @@
 
 namespace sonae::core {
 namespace {
+
+// The offset of the first byte that does not belong to a well-formed UTF-8 sequence (RFC 3629:
+// no overlong forms, no surrogates, nothing above U+10FFFF), or none.
+std::optional<std::size_t> first_invalid_utf8(std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        std::size_t n = 0;
+        unsigned char lo = 0x80, hi = 0xBF;
+        if (c < 0x80) {
+            ++i;
+            continue;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            n = 1;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 2;
+            lo = c == 0xE0 ? 0xA0 : 0x80;
+            hi = c == 0xED ? 0x9F : 0xBF;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 3;
+            lo = c == 0xF0 ? 0x90 : 0x80;
+            hi = c == 0xF4 ? 0x8F : 0xBF;
+        } else {
+            return i;
+        }
+        for (std::size_t k = 1; k <= n; ++k) {
+            if (i + k >= s.size())
+                return i;
+            const auto b = static_cast<unsigned char>(s[i + k]);
+            if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF))
+                return i;
+        }
+        i += n + 1;
+    }
+    return std::nullopt;
+}
 
 nlohmann::json scalar_to_json(const YAML::Node& node) {
     const std::string& s = node.Scalar();
@@ -107,6 +146,14 @@ int LocatedJson::line_of(const std::string& pointer) const {
 }
 
 Result<LocatedJson> parse_yaml(const std::string& text) {
+    // yaml-cpp passes any bytes through, and valijson's string-length checks read past the end of
+    // a malformed UTF-8 sequence (found by fuzz_playbook): refuse such text here, naming the line.
+    if (const auto bad = first_invalid_utf8(text)) {
+        const auto line =
+            std::count(text.begin(), text.begin() + static_cast<long>(*bad), '\n') + 1;
+        return Error{ErrorCode::kInvalidField, "the text is not valid UTF-8",
+                     "line:" + std::to_string(line)};
+    }
     LocatedJson out;
     try {
         YAML::Node root = YAML::Load(text);

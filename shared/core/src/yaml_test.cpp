@@ -33,3 +33,13 @@ TEST_CASE("YAML errors and duplicate keys carry a line") {
     REQUIRE_FALSE(f);
     CHECK(f.error().message.rfind("pb.yaml:", 0) == 0);
 }
+
+TEST_CASE("text that is not UTF-8 is refused with its line (valijson would read past it)") {
+    const auto bad = sonae::core::parse_yaml("id: a\ntitle: \"x\x80\x80\x80\x80\x80\x80\x80y\"\n");
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().field == "line:2");
+    CHECK_FALSE(sonae::core::parse_yaml("t: \"\xed\xa0\x80\"\n"));  // a surrogate
+    CHECK_FALSE(sonae::core::parse_yaml("t: \"\xc0\xaf\"\n"));      // overlong
+    CHECK_FALSE(sonae::core::parse_yaml("t: \"\xe4\xbd\"\n"));      // cut short
+    CHECK(sonae::core::parse_yaml("t: 住民記録 🚨\n"));
+}
