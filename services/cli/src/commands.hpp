@@ -1,12 +1,38 @@
 // Sub-commands of the `sonae` CLI. Each returns the process exit status:
 // 0 success / clean, 1 findings or failure, 2 usage error.
+//
+// Each group registers its sub-commands on the app (add_*_commands); a sub-command's callback
+// leaves what to run in Context::action, which app.cpp runs once parsing is complete.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
+#include <sonae/clock/clock.hpp>
+#include <sonae/config/config.hpp>
+
 namespace sonae::cli {
+
+struct Context {
+    config::Environment env;
+    std::string schema_dir;  // --schemas, default SONAE_SCHEMA_DIR
+    const clock::Clock* clock = &clock::SystemClock::instance();
+    std::function<int()> action;  // the chosen sub-command
+};
+
+// `sonae ...` with these arguments (argv[0] is the program); returns the exit status.
+int run(int argc, const char* const* argv, const config::Environment& env,
+        const clock::Clock& clock = clock::SystemClock::instance());
+
+// Sub-command groups: playbook; exercise; incident, services and playbooks; token.
+void add_playbook_commands(CLI::App& app, Context& ctx);
+void add_exercise_commands(CLI::App& app, Context& ctx);
+void add_incident_commands(CLI::App& app, Context& ctx);
+void add_token_commands(CLI::App& app, Context& ctx);
 
 struct LintArgs {
     std::vector<std::string> paths;
@@ -54,7 +80,7 @@ struct CmdArgs {
     bool json = false;
 };
 // 0 applied (or accepted and still pending with --no-wait), 1 refused or not found, 2 usage.
-int run_incident_cmd(const CmdArgs& args);
+int run_incident_cmd(const CmdArgs& args, const clock::Clock& clock);
 
 struct ListingArgs {
     std::string tenant;
@@ -71,7 +97,7 @@ struct TokenArgs {
     std::string redis_ca;  // SONAE_REDIS_CA, for rediss://
     bool json = false;
 };
-int run_token_create(const TokenArgs& args);
+int run_token_create(const TokenArgs& args, const clock::Clock& clock);
 int run_token_list(const TokenArgs& args);
 int run_token_revoke(const TokenArgs& args);
 

@@ -52,4 +52,26 @@ int run_simulate(const SimulateArgs& args) {
     return 0;
 }
 
+void add_exercise_commands(CLI::App& app, Context& ctx) {
+    auto* exercise = app.add_subcommand("exercise", "tabletop exercises");
+    exercise->require_subcommand(1);
+    auto sim = std::make_shared<SimulateArgs>();
+    sim->playbooks = ctx.env.playbook_dir;
+    auto* simulate =
+        exercise->add_subcommand("simulate", "run a scenario in virtual time (no servers)");
+    simulate->add_option("scenario", sim->scenario, "scenario YAML")->required();
+    simulate->add_option("--playbooks", sim->playbooks, "playbook directory");
+    simulate->add_option("--catalog", sim->catalog,
+                         "catalog (default: catalog.yaml in the playbook directory)");
+    simulate->add_option("--out", sim->out, "write report.json into this directory");
+    simulate->add_option("--what-if", sim->what_if,
+                         "step=duration: how long players take for a step");
+    simulate->callback([&ctx, sim] {
+        ctx.action = [&ctx, sim] {
+            sim->schema_dir = ctx.schema_dir;
+            return run_simulate(*sim);
+        };
+    });
+}
+
 }  // namespace sonae::cli

@@ -252,7 +252,7 @@ int run_verify(const ShowArgs& args) {
     return 1;
 }
 
-int run_incident_cmd(const CmdArgs& args) {
+int run_incident_cmd(const CmdArgs& args, const clock::Clock& clock) {
     if (!valid_incident(args.incident, "sonae incident cmd"))
         return 2;
     std::string line;
@@ -269,9 +269,8 @@ int run_incident_cmd(const CmdArgs& args) {
     json result = r.body;
     if (args.wait) {
         // The orchestrator answers within milliseconds when it runs; poll its result.
-        const auto deadline =
-            std::chrono::steady_clock::now() + std::chrono::seconds(args.wait_seconds);
-        while (std::chrono::steady_clock::now() < deadline) {
+        const core::TimePoint deadline = clock.now() + args.wait_seconds * core::kSecond;
+        while (clock.now() < deadline) {
             const auto c = s.api->get("/v1/commands/" + id);
             if (c.status != 200)
                 return report_failure("sonae incident cmd " + args.incident, c);
@@ -349,6 +348,74 @@ int run_playbooks(const ListingArgs& args) {
     }
     std::cout << t.render();
     return 0;
+}
+
+// Over the REST API: SONAE_URL (default http://127.0.0.1:8080) and SONAE_TOKEN.
+void add_incident_commands(CLI::App& app, Context& ctx) {
+    // Runs `run` on `args` when `cmd` was the one chosen.
+    auto bind = [&ctx](CLI::App* cmd, auto args, auto run) {
+        cmd->callback([&ctx, args, run] { ctx.action = [args, run] { return run(*args); }; });
+    };
+    auto* incident =
+        app.add_subcommand("incident", "incidents over the REST API (SONAE_URL, SONAE_TOKEN)");
+    incident->require_subcommand(1);
+    auto list = std::make_shared<ListArgs>();
+    auto* list_cmd = incident->add_subcommand("list", "incidents, newest first");
+    list_cmd->add_option("--status", list->status, "triggered|acknowledged|resolved|open");
+    list_cmd->add_option("--severity", list->severity, "severities, comma-separated");
+    list_cmd->add_option("--service", list->service, "impacted business service id");
+    list_cmd->add_option("--since", list->since, "opened at or after (RFC 3339)");
+    list_cmd->add_option("--tenant", list->tenant, "one tenant (prefecture tokens)");
+    list_cmd->add_flag("--exercise", list->exercise, "include exercise incidents");
+    list_cmd->add_option("--limit", list->limit, "incidents per page (1-200)")
+        ->check(CLI::Range(1, 200));
+    list_cmd->add_flag("--all", list->all, "every page");
+    list_cmd->add_flag("--json", list->json, "the API's JSON");
+    bind(list_cmd, list, run_incident_list);
+
+    auto show = std::make_shared<ShowArgs>();
+    auto* show_cmd = incident->add_subcommand("show", "one incident: steps and RTO clocks");
+    show_cmd->add_option("id", show->incident, "incident id")->required();
+    show_cmd->add_flag("--json", show->json, "the API's JSON");
+    bind(show_cmd, show, run_incident_show);
+    auto timeline = std::make_shared<ShowArgs>();
+    auto* timeline_cmd = incident->add_subcommand("timeline", "an incident's audit timeline");
+    timeline_cmd->add_option("id", timeline->incident, "incident id")->required();
+    timeline_cmd->add_flag("--json", timeline->json, "the API's JSON");
+    bind(timeline_cmd, timeline, run_incident_timeline);
+    auto verify = std::make_shared<ShowArgs>();
+    auto* verify_cmd =
+        incident->add_subcommand("verify", "check an incident's tamper-evident timeline");
+    verify_cmd->add_option("id", verify->incident, "incident id")->required();
+    bind(verify_cmd, verify, run_verify);
+
+    auto cmd = std::make_shared<CmdArgs>();
+    auto* cmd_cmd = incident->add_subcommand(
+        "cmd",
+        "send a command (ack, assign, done, skip, fail, decide, note, severity, escalate, "
+        "status, timeline, resolve, help) and print its result");
+    cmd_cmd->add_option("id", cmd->incident, "incident id")->required();
+    cmd_cmd->add_option("command", cmd->words, "the command line, e.g. done triage isolated")
+        ->required();
+    cmd_cmd->add_flag("!--no-wait", cmd->wait, "print the command id without waiting");
+    cmd_cmd->add_option("--wait", cmd->wait_seconds, "seconds to wait for the result")
+        ->check(CLI::Range(1, 300));
+    cmd_cmd->add_flag("--json", cmd->json, "the API's JSON");
+    const clock::Clock* clock = ctx.clock;
+    bind(cmd_cmd, cmd, [clock](const CmdArgs& a) { return run_incident_cmd(a, *clock); });
+
+    auto services = std::make_shared<ListingArgs>();
+    auto* services_cmd =
+        app.add_subcommand("services", "RTO status per business service (REST API)");
+    services_cmd->add_option("--tenant", services->tenant, "one tenant");
+    services_cmd->add_flag("--exercise", services->exercise, "count exercise incidents");
+    services_cmd->add_flag("--json", services->json, "the API's JSON");
+    bind(services_cmd, services, run_services);
+    auto playbooks = std::make_shared<ListingArgs>();
+    auto* playbooks_cmd = app.add_subcommand("playbooks", "the playbooks loaded (REST API)");
+    playbooks_cmd->add_option("--tenant", playbooks->tenant, "one tenant");
+    playbooks_cmd->add_flag("--json", playbooks->json, "the API's JSON");
+    bind(playbooks_cmd, playbooks, run_playbooks);
 }
 
 }  // namespace sonae::cli

@@ -116,4 +116,21 @@ int run_lint(const LintArgs& args) {
     return findings == 0 ? 0 : 1;
 }
 
+void add_playbook_commands(CLI::App& app, Context& ctx) {
+    auto* playbook = app.add_subcommand("playbook", "work with playbooks");
+    playbook->require_subcommand(1);
+    auto args = std::make_shared<LintArgs>();
+    auto* lint =
+        playbook->add_subcommand("lint", "check playbooks: schema, graph, roles, RTO feasibility");
+    lint->add_option("paths", args->paths, "playbook files or directories (default: playbooks)");
+    lint->add_option("--catalog", args->catalog,
+                     "business-service catalog (default: catalog.yaml beside them)");
+    lint->callback([&ctx, args] {
+        ctx.action = [&ctx, args] {
+            args->schema_dir = ctx.schema_dir;
+            return run_lint(*args);
+        };
+    });
+}
+
 }  // namespace sonae::cli

@@ -43,7 +43,7 @@ int with_tokens(const TokenArgs& args, const std::string& what, F f) {
 
 }  // namespace
 
-int run_token_create(const TokenArgs& args) {
+int run_token_create(const TokenArgs& args, const clock::Clock& clock) {
     const std::string what = "sonae token create";
     if (!valid_tenant(args.tenant)) {
         std::cerr << what << ": --tenant must be a tenant name ([a-z0-9-]+)\n";
@@ -57,10 +57,7 @@ int run_token_create(const TokenArgs& args) {
     const std::string name = args.name.empty() ? args.tenant + "-" + args.role : args.name;
     const std::string token = store::new_token();
     return with_tokens(args, what, [&](store::TokenStore& tokens) {
-        const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
-        if (!tokens.add(token, {name, args.tenant, args.role, now})) {
+        if (!tokens.add(token, {name, args.tenant, args.role, clock.now()})) {
             std::cerr << what << ": a token named '" << name
                       << "' exists (sonae token revoke it, or --name another)\n";
             return 1;
@@ -114,6 +111,33 @@ int run_token_revoke(const TokenArgs& args) {
         std::cout << "revoked " << args.name << "\n";
         return 0;
     });
+}
+
+// API tokens in Redis (SONAE_REDIS_URL).
+void add_token_commands(CLI::App& app, Context& ctx) {
+    auto* token = app.add_subcommand("token", "API tokens in Redis (SONAE_REDIS_URL)");
+    token->require_subcommand(1);
+    auto tok = std::make_shared<TokenArgs>();
+    tok->redis_url = ctx.env.redis_url;
+    tok->prefix = ctx.env.prefix;
+    tok->redis_ca = ctx.env.redis_ca;
+    auto* create =
+        token->add_subcommand("create", "make a token; it is printed once, its hash stored");
+    create->add_option("--tenant", tok->tenant, "tenant (default: default)");
+    create->add_option("--role", tok->role, "viewer|responder|commander|admin|prefecture")
+        ->required();
+    create->add_option("--name", tok->name, "name (default: <tenant>-<role>)");
+    create->add_flag("--json", tok->json, "JSON with the token");
+    const clock::Clock* clock = ctx.clock;
+    create->callback([&ctx, tok, clock] {
+        ctx.action = [tok, clock] { return run_token_create(*tok, *clock); };
+    });
+    auto* list = token->add_subcommand("list", "tokens in Redis (names, never tokens)");
+    list->add_flag("--json", tok->json, "JSON");
+    list->callback([&ctx, tok] { ctx.action = [tok] { return run_token_list(*tok); }; });
+    auto* revoke = token->add_subcommand("revoke", "delete a token by name");
+    revoke->add_option("name", tok->name, "token name")->required();
+    revoke->callback([&ctx, tok] { ctx.action = [tok] { return run_token_revoke(*tok); }; });
 }
 
 }  // namespace sonae::cli

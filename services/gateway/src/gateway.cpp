@@ -1,7 +1,6 @@
 #include "gateway.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <sstream>
 
 #include <boost/asio/use_awaitable.hpp>
@@ -294,8 +293,7 @@ asio::awaitable<http::Response> Gateway::ingest(http::Request& req, const config
     }
     const std::string dedup_key = events.front().dedup_key;
     const std::size_t n = events.size();
-    // Elapsed time for the histogram only, so a steady clock rather than the business clock.
-    const auto published_at = std::chrono::steady_clock::now();
+    const metrics::Stopwatch confirm_time;
     amqp::PublishOutcome outcome =
         co_await async_publish(publisher_, std::move(messages), asio::use_awaitable);
     if (!outcome.ok) {
@@ -308,8 +306,7 @@ asio::awaitable<http::Response> Gateway::ingest(http::Request& req, const config
         res.set(bhttp::field::retry_after, std::to_string(options_.retry_after_s));
         co_return res;
     }
-    publish_confirm_.observe(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - published_at).count());
+    publish_confirm_.observe(confirm_time.seconds());
     events_accepted_.inc({}, static_cast<double>(n));
     accepted_.inc({source.name}, static_cast<double>(n));
     json body_out =

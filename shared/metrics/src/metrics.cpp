@@ -62,6 +62,10 @@ void render_sample(std::string& out, std::string_view name, const std::vector<st
 
 }  // namespace
 
+double Stopwatch::seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+}
+
 std::string_view to_string(Type t) {
     switch (t) {
         case Type::kCounter:

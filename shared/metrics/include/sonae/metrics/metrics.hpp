@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -92,6 +93,15 @@ class Gauge final : public Scalar {
     // Replaces every series at once: for state sampled from elsewhere (open incidents), where a
     // label set that is gone must disappear. Invalidates references returned by with().
     void replace(const std::vector<Sample>& samples);
+};
+
+// Elapsed time for a histogram, on the steady clock: a duration measured, not business time.
+class Stopwatch {
+  public:
+    double seconds() const;
+
+  private:
+    std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
 class Histogram final : public Family {
