@@ -33,6 +33,8 @@ void add_playbook_commands(CLI::App& app, Context& ctx);
 void add_exercise_commands(CLI::App& app, Context& ctx);
 void add_incident_commands(CLI::App& app, Context& ctx);
 void add_token_commands(CLI::App& app, Context& ctx);
+// exercise start|status|list|pause|resume|stop|report: live drills over the REST API.
+void add_drill_commands(CLI::App& exercise, Context& ctx);
 
 struct LintArgs {
     std::vector<std::string> paths;
