@@ -784,3 +784,83 @@ TEST_CASE("cloud-account-takeover: mail back in 3h15m, PPC reports within 3 and 
             CHECK(step["done_at_seconds"] == preliminary);
     }
 }
+
+// The second shipped tenant (playbooks/tenants/sakura-town/): a small town the prefecture's
+// joint centre serves from the same deployment, with its own catalog and two playbooks.
+TEST_CASE("tenant sakura-town: its own catalog and two overridden playbooks, nothing inherited") {
+    auto libs = loader::load_libraries(kPlaybookDir, "", schemas());
+    INFO((libs ? std::string() : libs.error().message));
+    REQUIRE(libs.ok());
+    CHECK(libs->size() == 2);
+    REQUIRE(libs->count("sakura-town") == 1);
+    const core::Library& town = *libs->at("sakura-town");
+    std::vector<std::string> findings;
+    for (const auto& f : town.findings)
+        findings.push_back(core::format_finding(f));
+    INFO(findings.size(), " finding(s), first: ", (findings.empty() ? "" : findings.front()));
+    CHECK(findings.empty());
+    CHECK(town.tenant == "sakura-town");  // the catalog agrees with its directory
+    CHECK(town.catalog.default_playbook == "generic-incident");
+    CHECK(town.playbooks.all().size() == 2);
+    const std::string dir = std::string(kPlaybookDir) + "/tenants/sakura-town/";
+    CHECK(town.playbooks.find("ransomware-core")->file == dir + "ransomware-core.yaml");
+    CHECK(town.playbooks.find("generic-incident")->file == dir + "generic-incident.yaml");
+    CHECK(town.catalog.service("tax")->rto == 14 * core::kDay);
+    CHECK(libs->at("default")->catalog.service("tax")->rto == 7 * core::kDay);
+
+    // The same Wazuh alert opens the town's ransomware procedure in the town...
+    auto select_in = [](const core::Library& lib, const char* format, const std::string& fixture) {
+        auto events = ingest::adapt(*ingest::parse_format(format), read_fixture(fixture),
+                                    ingest::HeaderMap{}, ingest::AdaptContext{format, "t", 0});
+        REQUIRE(events.ok());
+        const core::Playbook* pb = lib.engine->select(events->front());
+        return pb == nullptr ? std::string("(none)") : pb->file;
+    };
+    CHECK(select_in(town, "wazuh", "wazuh-alert.json") == dir + "ransomware-core.yaml");
+    // ...and what only the default tenant has a procedure for falls to the town's default.
+    CHECK(select_in(town, "wazuh", "website-tampering-wazuh.json") ==
+          dir + "generic-incident.yaml");
+    CHECK(select_in(*libs->at("default"), "wazuh", "website-tampering-wazuh.json") ==
+          std::string(kPlaybookDir) + "/website-tampering.yaml");
+}
+
+TEST_CASE("tenant sakura-town: the vendor restores late and juki breaches, predicted 6h before") {
+    auto libs = loader::load_libraries(kPlaybookDir, "", schemas());
+    REQUIRE(libs.ok());
+    const core::Library& town = *libs->at("sakura-town");
+    auto s = loader::load_scenario(
+        std::string(kPlaybookDir) + "/tenants/sakura-town/scenarios/ransomware-core.yaml",
+        schemas());
+    REQUIRE(s.ok());
+    auto report = sim::simulate(s.value(), *town.engine, {});
+    REQUIRE(report.ok());
+    Expected want;
+    want.playbook = "ransomware-core";
+    want.severity = "high";
+    want.acknowledged_at = 15 * kMinute;
+    // Opened at 5m: isolate 30m, preserve 6h, restore 40h (planned 24h), verify 6h.
+    const std::int64_t recovered = 5 * kMinute + 30 * kMinute + 6 * kHour + 40 * kHour + 6 * kHour;
+    // PPC: decision 4h after preserve, preliminary 1d, final 45d, then the 7-day review.
+    want.resolved_at =
+        5 * kMinute + 30 * kMinute + 6 * kHour + 4 * kHour + 1 * kDay + 45 * kDay + 7 * kDay;
+    want.services = {
+        {"juki", {recovered, false, true}},  // RTO 48h
+        {"koseki", {recovered, true, false}},
+        {"welfare", {recovered, true, false}},
+        {"tax", {recovered, true, false}},  // the town's RTO is two weeks
+    };
+    want.escalations = {
+        {"half-rto:juki", 5 * kMinute + 24 * kHour},
+        {"half-rto:koseki", 5 * kMinute + 36 * kHour},
+        {"half-rto:welfare", 5 * kMinute + 36 * kHour},
+        {"restore-overdue:restore", 5 * kMinute + 30 * kMinute + 6 * kHour + 30 * kHour},
+        {"predicted-breach:juki", 5 * kMinute + 48 * kHour - 6 * kHour},  // verify still to do
+    };
+    want.expectations = {
+        {"isolated-within-1h", true},        {"joint-users-told", true},
+        {"juki-within-rto", false},          {"koseki-within-rto", true},
+        {"ppc-preliminary-in-3-days", true},
+    };
+    want.score = 70;
+    check_report(report.value(), want);
+}
