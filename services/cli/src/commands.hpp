@@ -33,6 +33,8 @@ void add_playbook_commands(CLI::App& app, Context& ctx);
 void add_exercise_commands(CLI::App& app, Context& ctx);
 void add_incident_commands(CLI::App& app, Context& ctx);
 void add_token_commands(CLI::App& app, Context& ctx);
+// `exercise import` (import_command.cpp), registered by add_exercise_commands.
+void add_import_command(CLI::App& exercise, Context& ctx);
 
 struct LintArgs {
     std::vector<std::string> paths;
