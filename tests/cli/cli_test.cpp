@@ -2,6 +2,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -92,4 +93,90 @@ TEST_CASE("exercise simulate: a JSON report, deterministic, with --out and --wha
     CHECK(a.out == b.out);
     CHECK(run_cli("exercise simulate " + scenario + " --what-if restore").status == 2);
     CHECK(run_cli("exercise simulate /nonexistent.yaml").status == 2);
+}
+
+namespace {
+
+// `sonae exercise import FIXTURE --out DIR/NAME.yaml`, then `sonae exercise simulate` of it.
+nlohmann::json import_and_simulate(const std::string& fixture, const std::string& name) {
+    const std::string dir = temp_dir();
+    const std::string yaml = dir + "/" + name + ".yaml";
+    const Run imported = run_cli("exercise import " SONAE_SOURCE_DIR "/tests/fixtures/exercise/" +
+                                 fixture + " --out " + yaml + " --id " + name);
+    INFO(imported.out);
+    REQUIRE(imported.status == 0);
+    REQUIRE(std::filesystem::exists(yaml));
+    const Run simulated =
+        run_cli("exercise simulate " + yaml + " --playbooks " SONAE_SOURCE_DIR "/playbooks");
+    INFO(simulated.out);
+    REQUIRE(simulated.status == 0);
+    return nlohmann::json::parse(simulated.out);
+}
+
+std::vector<std::string> expectation_ids(const nlohmann::json& report) {
+    std::vector<std::string> ids;
+    for (const auto& e : report["expectations"])
+        ids.push_back(e["id"].get<std::string>());
+    return ids;
+}
+
+}  // namespace
+
+TEST_CASE("exercise import: a Shift_JIS spreadsheet becomes a scenario that simulates") {
+    const auto report = import_and_simulate("timeline-sjis.csv", "ransomware-drill");
+    CHECK(report["scenario"] == "ransomware-drill");
+    CHECK(report["title"] == "timeline-sjis");
+    CHECK(report["incidents"].size() == 1);  // both Wazuh alerts correlate into one incident
+    REQUIRE(report["messages"].size() == 3);
+    CHECK(report["messages"][0]["at_seconds"] == 5400);
+    CHECK(report["messages"][0]["to"] == nlohmann::json::array({"pr"}));
+    CHECK(report["messages"][0]["text"] ==
+          "【訓練】地元紙の記者から広報へ電話「市民課で住民票が出せないと聞いた。サイバー攻撃か」"
+          "。");
+    CHECK(report["messages"][1]["text"].get<std::string>().find("（続報）を、\n本日17時") !=
+          std::string::npos);
+    CHECK(report["messages"][2]["to"] == nlohmann::json::array({"csirt", "privacy_officer"}));
+    CHECK(expectation_ids(report) ==
+          std::vector<std::string>{"done-isolate", "escalated-critical-to-ciso",
+                                   "notified-prefecture", "done-bcp", "rto-juki", "resolved"});
+    CHECK(report["rejected_commands"].empty());
+}
+
+TEST_CASE("exercise import: a UTF-8 spreadsheet with BOM and English headers") {
+    const auto report = import_and_simulate("timeline-utf8-bom.csv", "email-drill");
+    CHECK(report["scenario"] == "email-drill");
+    CHECK(report["incidents"].size() == 1);
+    REQUIRE(report["messages"].size() == 2);
+    CHECK(report["messages"][0]["at_seconds"] == 300);
+    CHECK(report["messages"][0]["text"].get<std::string>().find("\"I opened the invoice") !=
+          std::string::npos);
+    CHECK(expectation_ids(report) == std::vector<std::string>{"done-isolate-pc", "done-block-ioc",
+                                                              "notified-section_head", "resolved"});
+    CHECK(report["rejected_commands"].empty());
+}
+
+TEST_CASE("exercise import: stdout by default, bad rows are file:line and exit 2 with no file") {
+    const Run out = run_cli("exercise import " SONAE_SOURCE_DIR
+                            "/tests/fixtures/exercise/timeline-utf8-bom.csv --title Drill "
+                            "--start 2026-05-01T09:00:00+09:00");
+    INFO(out.out);
+    CHECK(out.status == 0);
+    CHECK(
+        out.out.find("id: timeline-utf8-bom\ntitle: Drill\nstart: \"2026-05-01T09:00:00+09:00\"") !=
+        std::string::npos);
+
+    const std::string dir = temp_dir();
+    std::ofstream(dir + "/bad.csv") << "offset,channel,content,expected action\n"
+                                       "5m,phone,\"two\nlines\",\n"
+                                       "soon,phone,x,\n"
+                                       "6m,phone,x,done\n";
+    const Run bad = run_cli("exercise import " + dir + "/bad.csv --out " + dir + "/bad.yaml");
+    INFO(bad.out);
+    CHECK(bad.status == 2);
+    CHECK(bad.out.find(dir + "/bad.csv:4: offset 'soon' is not an offset") != std::string::npos);
+    CHECK(bad.out.find(dir + "/bad.csv:5: expected action 'done'") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(dir + "/bad.yaml"));
+    CHECK_FALSE(std::filesystem::exists(dir + "/bad.yaml.tmp"));
+    CHECK(run_cli("exercise import " + dir + "/missing.csv").status == 2);
+    CHECK(run_cli("exercise import " + dir + "/bad.csv --start yesterday").status == 2);
 }
