@@ -153,7 +153,7 @@ void check_report(const json& r, const Expected& want) {
 
     REQUIRE(r["services"].size() == want.services.size());
     for (const auto& svc : r["services"]) {
-        const std::string id = svc["name"].get<std::string>();
+        const std::string id = svc["id"].get<std::string>();
         INFO("service ", id);
         auto it = want.services.find(id);
         REQUIRE(it != want.services.end());
@@ -519,7 +519,7 @@ TEST_CASE("what-if: a slower juki restore breaks its RTO and is predicted before
     const std::int64_t deadline = 2 * kMinute + 48 * kHour;  // opened at 2m, RTO 48h
     auto service = [](const json& report, const std::string& id) {
         for (const auto& s : report["services"]) {
-            if (s["name"] == id)
+            if (s["id"] == id)
                 return s;
         }
         FAIL("no service " << id);

@@ -5,6 +5,7 @@
 // leaves what to run in Context::action, which app.cpp runs once parsing is complete.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
@@ -52,6 +53,10 @@ struct SimulateArgs {
     std::string out;
     std::vector<std::string> what_if;  // step=duration
     std::string schema_dir;
+    std::string lang = "ja";        // of report.md / report.html / risk.md
+    int runs = 0;                   // > 0: RTO risk over this many sampled runs
+    std::vector<std::string> vary;  // step=lognormal(mean,sd) | step=triangular(min,mode,max)
+    std::uint64_t seed = 12;        // of the risk runs
 };
 int run_simulate(const SimulateArgs& args);
 

@@ -10,8 +10,29 @@
 
 namespace sonae::cli {
 
+namespace {
+
+bool write_file(const std::string& path, const std::string& text) {
+    std::ofstream out(path, std::ios::binary);
+    out << text;
+    out.close();
+    if (!out) {
+        std::cerr << "sonae exercise simulate: cannot write " << path << "\n";
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
 int run_simulate(const SimulateArgs& args) {
+    const auto lang = sim::parse_lang(args.lang);
+    if (!lang) {
+        std::cerr << "sonae exercise simulate: --lang wants ja or en, got '" << args.lang << "'\n";
+        return 2;
+    }
     sim::Options options;
+    options.lang = *lang;
     for (const auto& w : args.what_if) {
         const auto eq = w.find('=');
         auto d = eq == std::string::npos ? std::nullopt : sim::parse_offset(w.substr(eq + 1));
@@ -45,8 +66,12 @@ int run_simulate(const SimulateArgs& args) {
     }
     const std::string text = report->dump(2) + "\n";
     if (!args.out.empty()) {
-        std::filesystem::create_directories(args.out);
-        std::ofstream(args.out + "/report.json") << text;
+        std::error_code ec;
+        std::filesystem::create_directories(args.out, ec);
+        if (!write_file(args.out + "/report.json", text) ||
+            !write_file(args.out + "/report.md", sim::render_markdown(*report, *lang)) ||
+            !write_file(args.out + "/report.html", sim::render_html(*report, *lang)))
+            return 1;
     }
     std::cout << text;
     return 0;
@@ -63,7 +88,9 @@ void add_exercise_commands(CLI::App& app, Context& ctx) {
     simulate->add_option("--playbooks", sim->playbooks, "playbook directory");
     simulate->add_option("--catalog", sim->catalog,
                          "catalog (default: catalog.yaml in the playbook directory)");
-    simulate->add_option("--out", sim->out, "write report.json into this directory");
+    simulate->add_option("--out", sim->out,
+                         "write report.json, report.md and report.html into this directory");
+    simulate->add_option("--lang", sim->lang, "language of the report: ja (default) or en");
     simulate->add_option("--what-if", sim->what_if,
                          "step=duration: how long players take for a step");
     simulate->callback([&ctx, sim] {

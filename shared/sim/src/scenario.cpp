@@ -116,6 +116,7 @@ core::Result<Scenario> parse_scenario(const core::LocatedJson& doc, const std::s
             in.event = *e;
         in.message = o.value("message", "");
         in.to = o.value("to", std::vector<std::string>{});
+        in.tenant = o.value("tenant", "default");
         s.injects.push_back(std::move(in));
     }
     const auto& players = j.value("players", nlohmann::json::array());
@@ -134,6 +135,7 @@ core::Result<Scenario> parse_scenario(const core::LocatedJson& doc, const std::s
         if (auto c = core::parse_command(p.command); !c)
             return fail(ptr + "/command", c.error().message);
         p.incident = o.value("incident", 0);
+        p.tenant = o.value("tenant", "");
         s.players.push_back(std::move(p));
     }
     const auto& expect = j.value("expect", nlohmann::json::array());
@@ -143,6 +145,7 @@ core::Result<Scenario> parse_scenario(const core::LocatedJson& doc, const std::s
         Expectation e;
         e.id = o.at("id").get<std::string>();
         e.score = o.value("score", 1.0);
+        e.tenant = o.value("tenant", "");
         if (o.contains("step_done")) {
             e.kind = Expectation::Kind::kStepDone;
             e.subject = o.at("step_done").get<std::string>();

@@ -24,13 +24,6 @@ struct Item {
     bool operator>(const Item& o) const { return at != o.at ? at > o.at : seq > o.seq; }
 };
 
-struct Case {
-    core::Incident incident;
-    std::vector<core::TimelineEntry> timeline;
-    std::vector<core::Notification> notifications;
-    std::map<std::string, TimePoint> escalations;  // fired key -> when
-};
-
 class Simulation {
   public:
     Simulation(const Scenario& s, const core::Engine& e, const Options& o)
@@ -45,7 +38,7 @@ class Simulation {
         }
     }
 
-    core::Result<json> run() {
+    core::Result<Drill> run() {
         for (std::size_t i = 0; i < s_.injects.size(); ++i)
             push(s_.start + s_.injects[i].at, Item::Kind::kInject, i);
         for (std::size_t i = 0; i < s_.players.size(); ++i)
@@ -63,7 +56,16 @@ class Simulation {
             if (auto r = handle(item); !r)
                 return r.error();
         }
-        return report(end);
+        Drill d;
+        d.records = std::move(cases_);
+        d.log.start = s_.start;
+        d.log.end = end;
+        d.log.last_activity = now_;
+        d.log.events = events_;
+        d.log.messages = std::move(messages_);
+        d.log.rejected_commands = std::move(rejected_);
+        d.log.unmatched_events = std::move(unmatched_);
+        return d;
     }
 
   private:
@@ -102,7 +104,7 @@ class Simulation {
     }
 
     void absorb(std::size_t k, core::Transition&& tr) {
-        Case& c = cases_[k];
+        Record& c = cases_[k];
         const core::Incident before = c.incident;
         c.incident = std::move(tr.incident);
         for (auto& t : tr.timeline) {
@@ -149,12 +151,12 @@ class Simulation {
         }
     }
 
-    std::string next_incident_id() {
+    std::string next_incident_id(const std::string& tenant) {
         const std::string day = core::format_yyyymmdd(now_, engine_.catalog().utc_offset_minutes);
-        std::string n = std::to_string(++daily_[day]);
+        std::string n = std::to_string(++daily_[tenant + "/" + day]);
         if (n.size() < 4)
             n.insert(0, 4 - n.size(), '0');  // INC-YYYYMMDD-NNNN, as in Redis
-        return "INC-" + day + "-" + n;
+        return core::incident_id_prefix(tenant) + "INC-" + day + "-" + n;
     }
 
     core::Result<core::Ok> apply(std::size_t k, const core::Input& input,
@@ -188,11 +190,22 @@ class Simulation {
                                          {"error", "no incident is open"}});
                     return core::Ok{};
                 }
-                const std::size_t k =
-                    p.incident > 0 ? std::min<std::size_t>(static_cast<std::size_t>(p.incident),
-                                                           cases_.size()) -
-                                         1
-                                   : cases_.size() - 1;
+                std::size_t k = cases_.size() - 1;
+                if (p.incident > 0) {
+                    k = std::min<std::size_t>(static_cast<std::size_t>(p.incident), cases_.size()) -
+                        1;
+                } else if (!p.tenant.empty()) {
+                    auto it = std::find_if(cases_.rbegin(), cases_.rend(), [&](const Record& r) {
+                        return r.incident.tenant == p.tenant;
+                    });
+                    if (it == cases_.rend()) {
+                        rejected_.push_back({{"at_seconds", (now_ - s_.start) / core::kSecond},
+                                             {"command", p.command},
+                                             {"error", "no incident of tenant " + p.tenant}});
+                        return core::Ok{};
+                    }
+                    k = static_cast<std::size_t>(std::distance(it, cases_.rend())) - 1;
+                }
                 auto cmd = core::parse_command(p.command);
                 if (!cmd)
                     return cmd.error();
@@ -222,7 +235,7 @@ class Simulation {
         }
         std::vector<core::Event> events;
         if (in.format) {
-            ingest::AdaptContext ctx{in.source, "default", now_};
+            ingest::AdaptContext ctx{in.source, in.tenant, now_};
             auto r = ingest::adapt(*in.format, in.event, ingest::HeaderMap{}, ctx);
             if (!r)
                 return core::Error{core::ErrorCode::kInvalidField,
@@ -235,6 +248,8 @@ class Simulation {
                                    s_.file + ": inject: " + e.error().message, ""};
             events.push_back(std::move(e.value()));
         }
+        for (auto& e : events)
+            e.tenant = in.tenant;
         for (auto& e : events) {
             e.id = "sim-" + std::to_string(++event_seq_);
             e.received_at = now_;
@@ -244,7 +259,9 @@ class Simulation {
             if (e.dedup_key.empty())
                 e.dedup_key = e.id;
             ++events_;
-            if (auto it = open_by_key_.find(e.dedup_key); it != open_by_key_.end()) {
+            // Correlation is per tenant, as in Redis.
+            const std::string key = e.tenant + "\n" + e.dedup_key;
+            if (auto it = open_by_key_.find(key); it != open_by_key_.end()) {
                 if (auto r = apply(it->second, core::EventInput{e}, "event " + e.id); !r)
                     return r;
                 continue;
@@ -256,168 +273,14 @@ class Simulation {
                 unmatched_.push_back(e.title);
                 continue;
             }
-            auto tr = engine_.open(e, *pb, next_incident_id(), now_);
+            auto tr = engine_.open(e, *pb, next_incident_id(e.tenant), now_);
             if (!tr)
                 return tr.error();
             cases_.emplace_back();
-            open_by_key_[e.dedup_key] = cases_.size() - 1;
+            open_by_key_[key] = cases_.size() - 1;
             absorb(cases_.size() - 1, std::move(tr.value()));
         }
         return core::Ok{};
-    }
-
-    json seconds(TimePoint t) const {
-        if (t == 0)
-            return nullptr;
-        return (t - s_.start) / core::kSecond;
-    }
-
-    json case_report(const Case& c) const {
-        const core::Incident& i = c.incident;
-        const core::Playbook* pb = engine_.playbooks().find(i.playbook_id);
-        json steps = json::array();
-        if (pb != nullptr) {
-            for (const auto& step : pb->steps) {
-                const auto& st = i.steps.at(step.id);
-                const bool done = st.status == core::StepStatus::kDone;
-                steps.push_back(
-                    {{"id", step.id},
-                     {"title", step.title},
-                     {"type", core::to_string(step.type)},
-                     {"owner", step.owner},
-                     {"status", core::to_string(st.status)},
-                     {"due_seconds", seconds(st.due_at)},
-                     {"done_at_seconds", done ? seconds(st.finished_at) : json(nullptr)},
-                     {"on_time", done && (st.due_at == 0 || st.finished_at <= st.due_at)}});
-            }
-        }
-        json services = json::array();
-        for (const auto& svc : i.services) {
-            const bool met = svc.recovered_at != 0 && svc.recovered_at <= svc.deadline();
-            services.push_back({{"name", svc.id},
-                                {"title", svc.name},
-                                {"rto_seconds", svc.rto / core::kSecond},
-                                {"recovered_at_seconds", seconds(svc.recovered_at)},
-                                {"met", met},
-                                {"breach_predicted", svc.breach_predicted}});
-        }
-        json escalations = json::array();
-        for (const auto& [key, at] : c.escalations)
-            escalations.push_back({{"key", key}, {"at_seconds", seconds(at)}});
-        std::sort(escalations.begin(), escalations.end(), [](const json& a, const json& b) {
-            return a["at_seconds"] != b["at_seconds"] ? a["at_seconds"] < b["at_seconds"]
-                                                      : a["key"] < b["key"];
-        });
-        json timeline = json::array();
-        for (const auto& t : c.timeline) {
-            timeline.push_back({{"at_seconds", seconds(t.at)},
-                                {"kind", t.kind},
-                                {"actor", t.actor},
-                                {"text", t.text}});
-        }
-        return {{"id", i.id},
-                {"playbook", i.playbook_id},
-                {"title", i.title},
-                {"severity", core::to_string(i.severity)},
-                {"status", core::to_string(i.status)},
-                {"opened_at_seconds", seconds(i.opened_at)},
-                {"acknowledged_at_seconds", seconds(i.acked_at)},
-                {"resolved_at_seconds", seconds(i.resolved_at)},
-                {"steps", steps},
-                {"services", services},
-                {"escalations", escalations},
-                {"notifications", c.notifications.size()},
-                {"timeline", timeline}};
-    }
-
-    bool expectation_met(const Expectation& e, TimePoint end) const {
-        const TimePoint by = e.by ? s_.start + *e.by : end;
-        for (const auto& c : cases_) {
-            const core::Incident& i = c.incident;
-            switch (e.kind) {
-                case Expectation::Kind::kStepDone: {
-                    auto it = i.steps.find(e.subject);
-                    if (it != i.steps.end() && it->second.status == core::StepStatus::kDone &&
-                        it->second.finished_at <= by)
-                        return true;
-                    break;
-                }
-                case Expectation::Kind::kRtoMet:
-                    for (const auto& svc : i.services) {
-                        if (svc.id == e.subject && svc.recovered_at != 0 &&
-                            svc.recovered_at <= svc.deadline() && svc.recovered_at <= by) {
-                            return true;
-                        }
-                    }
-                    break;
-                case Expectation::Kind::kNotifiedRole:
-                    for (const auto& n : c.notifications) {
-                        if (n.at <= by &&
-                            std::find(n.roles.begin(), n.roles.end(), e.subject) != n.roles.end())
-                            return true;
-                    }
-                    break;
-                case Expectation::Kind::kEscalated:
-                    for (const auto& [key, at] : c.escalations) {
-                        if ((key == e.subject || key.rfind(e.subject + ":", 0) == 0) && at <= by)
-                            return true;
-                    }
-                    break;
-                case Expectation::Kind::kResolved:
-                    if (!i.open() && i.resolved_at <= by)
-                        return true;
-                    break;
-            }
-        }
-        return false;
-    }
-
-    json report(TimePoint end) const {
-        json incidents = json::array();
-        json services = json::array();
-        std::set<std::string> seen_services;
-        for (const auto& c : cases_) {
-            json r = case_report(c);
-            for (const auto& svc : r["services"]) {
-                if (seen_services.insert(svc["name"].get<std::string>()).second)
-                    services.push_back(svc);
-            }
-            incidents.push_back(std::move(r));
-        }
-        json expectations = json::array();
-        double total = 0, earned = 0;
-        for (const auto& e : s_.expect) {
-            const bool met = expectation_met(e, end);
-            total += e.score;
-            earned += met ? e.score : 0;
-            expectations.push_back({{"id", e.id},
-                                    {"met", met},
-                                    {"score", met ? e.score : 0.0},
-                                    {"max_score", e.score}});
-        }
-        double score = 100;
-        if (total > 0) {
-            score = 100.0 * earned / total;
-        } else if (!services.empty()) {
-            int met = 0;
-            for (const auto& svc : services)
-                met += svc["met"].get<bool>() ? 1 : 0;
-            score = 100.0 * met / static_cast<double>(services.size());
-        }
-        return {{"scenario", s_.id},
-                {"title", s_.title},
-                {"start", core::format_timestamp(s_.start)},
-                {"duration_seconds", s_.duration / core::kSecond},
-                {"virtual_end_seconds", seconds(now_)},
-                {"score", std::lround(score)},
-                {"events", events_},
-                {"incidents", incidents},
-                {"services", services},
-                {"steps", cases_.empty() ? json::array() : case_report(cases_.front())["steps"]},
-                {"expectations", expectations},
-                {"messages", messages_},
-                {"rejected_commands", rejected_},
-                {"unmatched_events", unmatched_}};
     }
 
     const Scenario& s_;
@@ -426,7 +289,7 @@ class Simulation {
     std::priority_queue<Item, std::vector<Item>, std::greater<>> queue_;
     std::uint64_t seq_ = 0;
     TimePoint now_ = 0;
-    std::vector<Case> cases_;
+    std::vector<Record> cases_;
     std::map<std::string, std::size_t> open_by_key_;
     std::map<std::string, int> daily_;
     std::set<std::string> scripted_;
@@ -439,9 +302,17 @@ class Simulation {
 
 }  // namespace
 
+core::Result<Drill> run_drill(const Scenario& scenario, const core::Engine& engine,
+                              const Options& options) {
+    return Simulation(scenario, engine, options).run();
+}
+
 core::Result<json> simulate(const Scenario& scenario, const core::Engine& engine,
                             const Options& options) {
-    return Simulation(scenario, engine, options).run();
+    auto drill = run_drill(scenario, engine, options);
+    if (!drill)
+        return drill.error();
+    return build_report(scenario, engine, drill->records, drill->log, options.lang);
 }
 
 }  // namespace sonae::sim

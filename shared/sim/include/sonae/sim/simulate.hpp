@@ -17,6 +17,7 @@
 #include <sonae/core/schema.hpp>
 #include <sonae/core/yaml.hpp>
 #include <sonae/ingest/ingest.hpp>
+#include <sonae/sim/report.hpp>
 
 namespace sonae::sim {
 
@@ -27,6 +28,7 @@ struct Inject {
     nlohmann::json event;  // payload in `format`
     std::string message;   // narrative inject (press call, phone call ...)
     std::vector<std::string> to;
+    std::string tenant = "default";  // the municipality whose monitoring raises the event
 };
 
 struct PlayerAction {
@@ -34,7 +36,8 @@ struct PlayerAction {
     std::string as = "player";
     core::Permission permission = core::Permission::kCommander;
     std::string command;
-    int incident = 0;  // 1-based index of the incident in opening order; 0 = the latest
+    int incident = 0;    // 1-based index of the incident in opening order; 0 = the latest
+    std::string tenant;  // when set (and no index): the latest incident of this tenant
 };
 
 struct Expectation {
@@ -44,6 +47,7 @@ struct Expectation {
     std::string subject;
     std::optional<core::Duration> by;
     double score = 1;
+    std::string tenant;  // when set: only this tenant's incidents count
 };
 
 struct Scenario {
@@ -71,9 +75,20 @@ core::Result<Scenario> parse_scenario(const core::LocatedJson& doc, const std::s
 
 struct Options {
     std::map<std::string, core::Duration> what_if;  // step id -> how long players take
+    Lang lang = Lang::kJa;                          // of the report's findings
 };
 
-// Runs the scenario to its end (or until nothing is left to happen) and returns the report.
+// What a simulated drill leaves: the incidents in opening order and the drill's log.
+struct Drill {
+    std::vector<Record> records;
+    DrillLog log;
+};
+
+// Runs the scenario to its end (or until nothing is left to happen).
+core::Result<Drill> run_drill(const Scenario& scenario, const core::Engine& engine,
+                              const Options& options = {});
+
+// run_drill, then build_report: the report.json of the drill.
 core::Result<nlohmann::json> simulate(const Scenario& scenario, const core::Engine& engine,
                                       const Options& options = {});
 
