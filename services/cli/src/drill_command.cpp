@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include <sonae/core/exercise.hpp>
+#include <sonae/sim/report.hpp>
 
 #include "api_client.hpp"
 #include "commands.hpp"
@@ -161,14 +162,16 @@ int run_report(const DrillArgs& a) {
     Session s;
     if (auto rc = open_session(&s, what))
         return *rc;
-    const auto r = s.api->get("/v1/exercises/" + a.id + "/report");
+    const auto r = s.api->get("/v1/exercises/" + a.id + "/report?lang=" + a.lang);
     if (r.status != 200)
         return report_failure(what + " " + a.id, r);
     const std::string json_text = r.body.dump(2) + "\n";
     if (!a.out.empty()) {
+        const sim::Lang lang = *sim::parse_lang(a.lang);
         std::filesystem::create_directories(a.out);
         std::ofstream(a.out + "/report.json") << json_text;
-        // XXX-REPORT: report.md and report.html
+        std::ofstream(a.out + "/report.md") << sim::render_markdown(r.body, lang);
+        std::ofstream(a.out + "/report.html") << sim::render_html(r.body, lang);
     }
     std::cout << json_text;
     return 0;

@@ -239,7 +239,7 @@ asio::awaitable<std::optional<http::Response>> Api::handle(http::Request& req,
     } else if (p == "/v1/exercises/{id}") {
         res = co_await exercise(*who, params["id"], version);
     } else if (p == "/v1/exercises/{id}/report") {
-        res = co_await exercise_report(*who, params["id"], version);
+        res = co_await exercise_report(*who, params["id"], q, version);
     } else if (p.starts_with("/v1/exercises/{id}/")) {
         res = co_await change_exercise(*who, params["id"], p.substr(p.rfind('/') + 1), version);
     } else {

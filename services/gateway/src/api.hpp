@@ -87,7 +87,8 @@ class Api {
                                                            const std::string& change,
                                                            unsigned version);
     boost::asio::awaitable<http::Response> exercise_report(const api::Principal& who,
-                                                           const std::string& id, unsigned version);
+                                                           const std::string& id,
+                                                           const Params& query, unsigned version);
 
     // The tenants `who` sees, narrowed by ?tenant= (an invalid value is a 400).
     core::Result<std::vector<std::string>> tenants_for(const api::Principal& who,

@@ -1,6 +1,7 @@
 // Live drills over the REST API (PRODUCT §11): start one from a scenario, see it, pause, resume
 // or stop it, and read its after-action report. The drill's record and plan are written here
 // (store/exercises.hpp); the orchestrator's timers fire its injects on the drill clock.
+#include <algorithm>
 #include <limits>
 
 #include <boost/asio/use_awaitable.hpp>
@@ -10,6 +11,7 @@
 #include <sonae/core/wire.hpp>
 #include <sonae/core/yaml.hpp>
 #include <sonae/sim/drill.hpp>
+#include <sonae/sim/report.hpp>
 #include <sonae/store/exercises.hpp>
 #include <sonae/store/store.hpp>
 
@@ -333,10 +335,16 @@ asio::awaitable<http::Response> Api::change_exercise(const api::Principal& who,
 }
 
 asio::awaitable<http::Response> Api::exercise_report(const api::Principal& who,
-                                                     const std::string& id, unsigned version) {
+                                                     const std::string& id, const Params& query,
+                                                     unsigned version) {
     const auto ref = core::parse_public_exercise_id(id);
     if (!ref || !who.sees(ref->first))
         co_return no_exercise(id, version);
+    auto it = query.find("lang");
+    const auto lang = sim::parse_lang(it == query.end() ? "ja" : it->second);
+    if (!lang)
+        co_return error(core::ErrorCode::kInvalidField, "query parameter 'lang': ja or en", version,
+                        "lang");
     if (redis_ == nullptr || scenario_schema_ == nullptr)
         co_return redis_down(version);
     const store::Keys keys = keys_;
@@ -366,8 +374,36 @@ asio::awaitable<http::Response> Api::exercise_report(const api::Principal& who,
     const core::TimePoint now = clock_.now();
     const core::TimePoint end =
         d.exercise.clock.drill_time(d.exercise.stopped_at != 0 ? d.exercise.stopped_at : now);
-    (void)end;  // XXX-REPORT
-    co_return error(core::ErrorCode::kUnavailable, "XXX-REPORT", version);
+    sim::DrillLog log;
+    log.start = d.exercise.clock.started_at;
+    log.end = end;
+    std::vector<sim::Record> records;
+    for (std::size_t k = 0; k < d.incidents.size(); ++k) {
+        records.push_back(sim::record_from_timeline(d.incidents[k], d.timelines[k]));
+        for (const auto& e : records.back().timeline) {
+            log.last_activity = std::max(log.last_activity, e.at);
+            if (e.kind == "opened" || e.kind == "event")
+                ++log.events;
+            if (e.kind == "command" && e.data.value("refused", false))
+                log.rejected_commands.push_back({{"at_seconds", (e.at - log.start) / core::kSecond},
+                                                 {"command", e.data.value("command", "")},
+                                                 {"error", e.data.value("reason", "")}});
+        }
+    }
+    for (const auto& e : d.own_timeline) {
+        if (e.value("kind", "") != "inject")
+            continue;
+        const core::TimePoint at = core::parse_timestamp(e.value("at", "")).value_or(log.start);
+        log.messages.push_back(
+            {{"at_seconds", (at - log.start) / core::kSecond},
+             {"text", e.value("text", "")},
+             {"to", e.value("data", json::object()).value("to", json::array())}});
+    }
+    json report = sim::build_report(*scenario, *lib->engine, records, log, *lang);
+    report["exercise"] = core::public_exercise_id(tenant, xid);
+    report["mode"] = "live";
+    report["speed"] = d.exercise.clock.speed;
+    co_return ok(report, version);
 }
 
 }  // namespace sonae::gateway

@@ -33,4 +33,42 @@ nlohmann::json drill_plan(const Scenario& s) {
     return json(items);
 }
 
+Record record_from_timeline(const core::Incident& incident,
+                            const std::vector<nlohmann::json>& timeline) {
+    Record r;
+    r.incident = incident;
+    for (const auto& j : timeline) {
+        core::TimelineEntry e;
+        e.at = core::parse_timestamp(j.value("at", "")).value_or(0);
+        e.kind = j.value("kind", "");
+        e.actor = j.value("actor", "");
+        e.text = j.value("text", "");
+        e.data = j.value("data", nlohmann::json::object());
+        if (e.kind == "escalation" && e.data.contains("key"))
+            r.escalations.emplace(e.data["key"].get<std::string>(), e.at);  // the first firing
+        if (e.kind == "notification") {
+            // "notification <kind> to <role>,<role>[ #<channel>,...]" (engine/effects.cpp)
+            core::Notification n;
+            n.id = e.data.value("notification", "");
+            n.at = e.at;
+            n.incident_id = incident.id;
+            n.tenant = incident.tenant;
+            const auto to = e.text.find(" to ");
+            if (to != std::string::npos) {
+                std::string roles = e.text.substr(to + 4);
+                roles = roles.substr(0, roles.find(" #"));
+                for (std::size_t start = 0; start < roles.size();) {
+                    const auto comma = std::min(roles.find(',', start), roles.size());
+                    if (comma > start)
+                        n.roles.push_back(roles.substr(start, comma - start));
+                    start = comma + 1;
+                }
+            }
+            r.notifications.push_back(std::move(n));
+        }
+        r.timeline.push_back(std::move(e));
+    }
+    return r;
+}
+
 }  // namespace sonae::sim

@@ -11,10 +11,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sonae/core/incident.hpp>
+#include <sonae/sim/report.hpp>
 #include <sonae/sim/simulate.hpp>
 
 namespace sonae::sim {
 
 nlohmann::json drill_plan(const Scenario& scenario);
+
+// A live drill's incident for the report (report.hpp), from its state and its stored timeline
+// (the audited record): escalations fired and notifications sent, with their roles, are read
+// back from the timeline's "escalation" and "notification" entries.
+Record record_from_timeline(const core::Incident& incident,
+                            const std::vector<nlohmann::json>& timeline);
 
 }  // namespace sonae::sim
