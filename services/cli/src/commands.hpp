@@ -57,6 +57,7 @@ struct SimulateArgs {
     int runs = 0;                   // > 0: RTO risk over this many sampled runs
     std::vector<std::string> vary;  // step=lognormal(mean,sd) | step=triangular(min,mode,max)
     std::uint64_t seed = 12;        // of the risk runs
+    int threads = 2;                // of the risk runs (the result does not depend on it)
 };
 int run_simulate(const SimulateArgs& args);
 

@@ -4,6 +4,7 @@
 
 #include <sonae/core/library.hpp>
 #include <sonae/loader/loader.hpp>
+#include <sonae/sim/risk.hpp>
 #include <sonae/sim/simulate.hpp>
 
 #include "commands.hpp"
@@ -59,6 +60,40 @@ int run_simulate(const SimulateArgs& args) {
         std::cerr << lib.error().message << "\n";
         return 2;
     }
+    if (args.runs > 0) {
+        sim::RiskOptions risk;
+        risk.runs = args.runs;
+        risk.seed = args.seed;
+        risk.base = options;
+        risk.threads = args.threads;
+        for (const auto& v : args.vary) {
+            auto parsed = sim::parse_vary(v);
+            if (!parsed) {
+                std::cerr << "sonae exercise simulate: " << parsed.error().message << "\n";
+                return 2;
+            }
+            risk.vary.push_back(std::move(parsed.value()));
+        }
+        auto result = sim::assess_rto_risk(*scenario, *lib.value()->engine, risk);
+        if (!result) {
+            std::cerr << "sonae exercise simulate: " << result.error().message << "\n";
+            return 1;
+        }
+        const std::string text = result->dump(2) + "\n";
+        if (!args.out.empty()) {
+            std::error_code ec;
+            std::filesystem::create_directories(args.out, ec);
+            if (!write_file(args.out + "/risk.json", text) ||
+                !write_file(args.out + "/risk.md", sim::render_risk_markdown(*result, *lang)))
+                return 1;
+        }
+        std::cout << text;
+        return 0;
+    }
+    if (!args.vary.empty()) {
+        std::cerr << "sonae exercise simulate: --vary needs --runs N\n";
+        return 2;
+    }
     auto report = sim::simulate(*scenario, *lib.value()->engine, options);
     if (!report) {
         std::cerr << "sonae exercise simulate: " << report.error().message << "\n";
@@ -91,6 +126,15 @@ void add_exercise_commands(CLI::App& app, Context& ctx) {
     simulate->add_option("--out", sim->out,
                          "write report.json, report.md and report.html into this directory");
     simulate->add_option("--lang", sim->lang, "language of the report: ja (default) or en");
+    simulate
+        ->add_option("--runs", sim->runs,
+                     "RTO risk: simulate N times with --vary durations sampled")
+        ->check(CLI::Range(1, 1000000));
+    simulate->add_option("--vary", sim->vary,
+                         "step=lognormal(mean,sd) or step=triangular(min,mode,max) (repeatable)");
+    simulate->add_option("--seed", sim->seed, "seed of the risk runs (default 12)");
+    simulate->add_option("--threads", sim->threads, "threads of the risk runs (default 2)")
+        ->check(CLI::Range(1, 64));
     simulate->add_option("--what-if", sim->what_if,
                          "step=duration: how long players take for a step");
     simulate->callback([&ctx, sim] {

@@ -116,7 +116,7 @@ core::Result<Scenario> parse_scenario(const core::LocatedJson& doc, const std::s
             in.event = *e;
         in.message = o.value("message", "");
         in.to = o.value("to", std::vector<std::string>{});
-        in.tenant = o.value("tenant", "default");
+        in.tenant = o.value("tenant", "");
         s.injects.push_back(std::move(in));
     }
     const auto& players = j.value("players", nlohmann::json::array());

@@ -105,7 +105,7 @@ class Simulation {
 
     void absorb(std::size_t k, core::Transition&& tr) {
         Record& c = cases_[k];
-        const core::Incident before = c.incident;
+        const core::Incident before = std::move(c.incident);
         c.incident = std::move(tr.incident);
         for (auto& t : tr.timeline) {
             if (t.kind == "escalation" && t.data.contains("key")) {
@@ -211,9 +211,16 @@ class Simulation {
                     return cmd.error();
                 return apply(k, core::CommandInput{p.as, p.permission, *cmd}, p.command);
             }
-            case Item::Kind::kTimer:
+            case Item::Kind::kTimer: {
+                // A timer the incident no longer holds (cancelled, moved) is ignored by the
+                // engine; skipping it here saves an incident copy per stale timer.
+                const auto& timers = cases_[item.index].incident.timers;
+                auto held = timers.find(item.timer);
+                if (held == timers.end() || held->second != item.at)
+                    return core::Ok{};
                 return apply(item.index, core::TimerInput{item.timer, item.at},
                              "timer " + item.timer.str());
+            }
             case Item::Kind::kAuto:
                 return apply(
                     item.index,
@@ -235,7 +242,7 @@ class Simulation {
         }
         std::vector<core::Event> events;
         if (in.format) {
-            ingest::AdaptContext ctx{in.source, in.tenant, now_};
+            ingest::AdaptContext ctx{in.source, in.tenant.empty() ? "default" : in.tenant, now_};
             auto r = ingest::adapt(*in.format, in.event, ingest::HeaderMap{}, ctx);
             if (!r)
                 return core::Error{core::ErrorCode::kInvalidField,
@@ -248,8 +255,10 @@ class Simulation {
                                    s_.file + ": inject: " + e.error().message, ""};
             events.push_back(std::move(e.value()));
         }
-        for (auto& e : events)
-            e.tenant = in.tenant;
+        if (!in.tenant.empty()) {
+            for (auto& e : events)
+                e.tenant = in.tenant;
+        }
         for (auto& e : events) {
             e.id = "sim-" + std::to_string(++event_seq_);
             e.received_at = now_;

@@ -28,7 +28,7 @@ struct Inject {
     nlohmann::json event;  // payload in `format`
     std::string message;   // narrative inject (press call, phone call ...)
     std::vector<std::string> to;
-    std::string tenant = "default";  // the municipality whose monitoring raises the event
+    std::string tenant;  // the municipality whose monitoring raises the event (none: the event's)
 };
 
 struct PlayerAction {
