@@ -38,6 +38,35 @@ TEST_CASE("playbook lint: the shipped library is clean (exit 0)") {
     CHECK(r.out.find("0 findings") != std::string::npos);
 }
 
+TEST_CASE("playbook lint: tenants are libraries of their own, an id twice in one is a finding") {
+    // The shipped tenant overrides shipped ids: not a duplicate, also when named twice.
+    const Run both = run_cli("playbook lint " SONAE_SOURCE_DIR "/playbooks " SONAE_SOURCE_DIR
+                             "/playbooks/tenants/sakura-town");
+    INFO(both.out);
+    CHECK(both.status == 0);
+    const Run shipped = run_cli("playbook lint " SONAE_SOURCE_DIR "/playbooks");
+    const Run town = run_cli("playbook lint " SONAE_SOURCE_DIR "/playbooks/tenants/sakura-town");
+    // The library's walk includes the town's files.
+    const auto count = [](const std::string& out) {
+        return std::stoi(out.substr(out.rfind('\n', out.size() - 2) + 1));
+    };
+    CHECK(count(shipped.out) > count(town.out));
+    const std::string dir = temp_dir();
+    std::filesystem::create_directories(dir + "/tenants/town");
+    std::filesystem::copy_file(SONAE_SOURCE_DIR "/playbooks/catalog.yaml", dir + "/catalog.yaml");
+    std::filesystem::copy_file(SONAE_SOURCE_DIR "/playbooks/catalog.yaml",
+                               dir + "/tenants/town/catalog.yaml");
+    for (const char* f : {"/generic-incident.yaml", "/tenants/town/generic-incident.yaml",
+                          "/tenants/town/copy.yaml"})
+        std::filesystem::copy_file(SONAE_SOURCE_DIR "/playbooks/generic-incident.yaml", dir + f);
+    const Run dup = run_cli("playbook lint " + dir);
+    INFO(dup.out);
+    CHECK(dup.status == 1);
+    CHECK(dup.out.find("tenants/town/generic-incident.yaml:") != std::string::npos);
+    CHECK(dup.out.find("is also used by " + dir + "/tenants/town/copy.yaml") != std::string::npos);
+    CHECK(dup.out.find("1 finding\n") != std::string::npos);
+}
+
 TEST_CASE("playbook lint: findings print file:line: message and exit 1") {
     const std::string dir = temp_dir();
     std::filesystem::copy_file(SONAE_SOURCE_DIR "/playbooks/catalog.yaml", dir + "/catalog.yaml");
