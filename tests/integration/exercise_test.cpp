@@ -1,9 +1,9 @@
 // A live drill end to end (PRODUCT §11, issue 12): `sonae exercise start` through the real
 // gateway, orchestrator and notifier against the Redis and RabbitMQ of scripts/test. The drill
 // runs at 600x; its inject opens an incident in the drill's namespace, a narrative inject and
-// the self-test reach the allow-listed channel only, a scripted player does one step, a person
-// answers over the signed Slack endpoint, and a real alert during the drill opens a real
-// incident. The after-action report's times match the incident's timeline.
+// the self-test reach the allow-listed channel only, a pause holds back a scripted player who
+// acts after the resume, a person answers over the signed Slack endpoint, and a real alert during
+// the drill opens a real incident. The after-action report's times match the incident's timeline.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 
 #include <boost/url/encode.hpp>
@@ -44,7 +44,7 @@ injects:
   - at: 1m
     event: {"title": "委託先の障害", "category": "vendor_incident", "severity": "high",
             "assets": [{"system": "e-application-system"}], "dedup_key": "drill-vendor"}
-  - at: 10m
+  - at: 2h
     message: 委託先より「復旧見込みは未定」との電話。
     to: [csirt]
 players:
@@ -174,8 +174,25 @@ TEST_CASE("a live drill at 600x: injects, players by script and by Slack, isolat
     CHECK(listed["incidents"][0]["id"].get<std::string>().find('~') == std::string::npos);
     CHECK(d.get("/v1/incidents?exercise=true")["incidents"].size() == 1);
 
-    // The scripted lead does contact-vendor at drill minute 30 (3 s); then a person, over
-    // Slack, does the inventory.
+    // Paused, the drill clock stands still: the scripted lead's action (drill minute 30, 3 s
+    // after the start) comes due meanwhile and is parked, not applied; resumed, it runs.
+    const auto paused = d.cli("exercise pause " + id);
+    REQUIRE_MESSAGE(paused.status == 0, paused.out);
+    CHECK(d.get("/v1/exercises/" + id)["state"] == "paused");
+    const std::string parked = d.stack->prefix() + ":default~" + id + ":parked";
+    const std::string player = "default~" + id + "|" + id + "|inject:1";
+    REQUIRE(wait_until(
+        [&] {
+            return !d.stack->redis().command({"ZSCORE", parked, player}).is_nil();
+        },
+        20s));
+    CHECK(d.get("/v1/incidents/" + incident)["steps"][0].value("status", "") != "done");
+    CHECK(d.cli("exercise pause " + id).status == 0);  // pausing again changes nothing
+    const auto resumed = d.cli("exercise resume " + id);
+    REQUIRE_MESSAGE(resumed.status == 0, resumed.out);
+
+    // The scripted lead does contact-vendor at drill minute 30; then a person, over Slack, does
+    // the inventory.
     REQUIRE(wait_until(
         [&] {
             return d.get("/v1/incidents/" + incident)["steps"][0].value("status", "") == "done";
@@ -192,8 +209,9 @@ TEST_CASE("a live drill at 600x: injects, players by script and by Slack, isolat
             return false;
         },
         20s));
-    // The narrative inject (drill minute 10) went to the players' allow-listed channel.
-    REQUIRE(wait_until([&] { return d.received(d.drill_hook, "inject"); }, 20s));
+    // The narrative inject (drill hour 2, 12 s of running) went to the players' allow-listed
+    // channel.
+    REQUIRE(wait_until([&] { return d.received(d.drill_hook, "inject"); }, 60s));
 
     const auto stopped = d.cli("exercise stop " + id);
     REQUIRE_MESSAGE(stopped.status == 0, stopped.out);
