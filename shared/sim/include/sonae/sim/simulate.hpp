@@ -5,6 +5,8 @@
 #pragma once
 
 #include <map>
+#include <memory>
+#include <set>
 #include <optional>
 #include <string>
 #include <vector>
@@ -87,6 +89,26 @@ struct Drill {
 // Runs the scenario to its end (or until nothing is left to happen).
 core::Result<Drill> run_drill(const Scenario& scenario, const core::Engine& engine,
                               const Options& options = {});
+
+// Many runs that differ only in the durations of `varied` steps (RTO risk): the part of the drill
+// before any of those steps starts is the same in all of them, so it is simulated once and each
+// run continues a copy of it. run() gives what run_drill gives for the same options; it may be
+// called from several threads at once.
+class Fork {
+  public:
+    Fork(const Scenario& scenario, const core::Engine& engine, const Options& base,
+         const std::set<std::string>& varied);
+    ~Fork();
+    Fork(const Fork&) = delete;
+    Fork& operator=(const Fork&) = delete;
+
+    // `options` must equal `base` but for the varied steps' what-ifs.
+    core::Result<Drill> run(const Options& options) const;
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
 
 // run_drill, then build_report: the report.json of the drill.
 core::Result<nlohmann::json> simulate(const Scenario& scenario, const core::Engine& engine,
