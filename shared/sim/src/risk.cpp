@@ -245,11 +245,14 @@ core::Result<json> assess_rto_risk(const Scenario& scenario, const core::Engine&
     std::set<std::string> varied;
     for (const auto& v : options.vary)
         varied.insert(v.step);
-    const Fork fork(scenario, engine, options.base, varied);
+    Options base = options.base;
+    base.until_recovered = true;
+    const Fork fork(scenario, engine, base, varied);
     auto work = [&](std::size_t first, std::size_t stride) {
         for (std::size_t k = first; k < runs; k += stride) {
             std::mt19937_64 rng(splitmix64(options.seed + k));
             Options o = options.base;
+            o.until_recovered = true;
             for (const auto& v : options.vary)
                 o.what_if[v.step] = sample(v.distribution, rng);
             auto drill = fork.run(o);

@@ -49,6 +49,7 @@ class Simulation {
     void start() {
         for (std::size_t i = 0; i < s_.injects.size(); ++i)
             push(s_.start + s_.injects[i].at, Item::Kind::kInject, i);
+        injects_left_ = s_.injects.size();
         for (std::size_t i = 0; i < s_.players.size(); ++i)
             push(s_.start + s_.players[i].at, Item::Kind::kPlayer, i);
     }
@@ -56,6 +57,8 @@ class Simulation {
     // Handles the next item; false once the drill is over (nothing left or past its end).
     core::Result<bool> step() {
         if (queue_.empty() || queue_.top().at > end())
+            return false;
+        if (options_->until_recovered && injects_left_ == 0 && all_recovered())
             return false;
         Item item = queue_.top();
         queue_.pop();
@@ -220,6 +223,7 @@ class Simulation {
     core::Result<core::Ok> handle(const Item& item) {
         switch (item.kind) {
             case Item::Kind::kInject:
+                --injects_left_;
                 return inject(s_.injects[item.index]);
             case Item::Kind::kPlayer: {
                 const PlayerAction& p = s_.players[item.index];
@@ -338,6 +342,19 @@ class Simulation {
     const core::Engine& engine_;
     TimePoint end() const { return s_.start + s_.duration; }
 
+    bool all_recovered() const {
+        if (cases_.empty())
+            return false;
+        for (const auto& c : cases_) {
+            for (const auto& svc : c.incident.services) {
+                if (svc.recovered_at == 0)
+                    return false;
+            }
+        }
+        return true;
+    }
+
+    std::size_t injects_left_ = 0;
     const Options* options_;
     const std::set<std::string>* watch_ = nullptr;
     mutable bool touched_ = false;  // set by player_duration()

@@ -6,8 +6,8 @@
 
 #include <map>
 #include <memory>
-#include <set>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -78,6 +78,9 @@ core::Result<Scenario> parse_scenario(const core::LocatedJson& doc, const std::s
 struct Options {
     std::map<std::string, core::Duration> what_if;  // step id -> how long players take
     Lang lang = Lang::kJa;                          // of the report's findings
+    // Stop once every service clock of every incident has recovered and no inject is left: what
+    // follows cannot change a recovery (RTO risk runs; a report wants the whole drill).
+    bool until_recovered = false;
 };
 
 // What a simulated drill leaves: the incidents in opening order and the drill's log.
