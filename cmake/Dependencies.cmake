@@ -19,4 +19,10 @@ if(SONAE_SERVICES)
   pkg_check_modules(RABBITMQ REQUIRED IMPORTED_TARGET librabbitmq)
   pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
   pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)  # CLI tables: display width
+  # libcsv (RFC 4180) for `sonae exercise import`; it ships no pkg-config file.
+  find_path(LIBCSV_INCLUDE_DIR csv.h REQUIRED)
+  find_library(LIBCSV_LIBRARY csv REQUIRED)
+  add_library(sonae_libcsv INTERFACE)
+  target_include_directories(sonae_libcsv SYSTEM INTERFACE ${LIBCSV_INCLUDE_DIR})
+  target_link_libraries(sonae_libcsv INTERFACE ${LIBCSV_LIBRARY})
 endif()

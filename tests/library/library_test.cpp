@@ -3,6 +3,7 @@
 // completion with the outcomes written down here by hand (times are seconds from the scenario
 // start, worked out from the playbooks' estimates and the scenarios' injects and players).
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <algorithm>
 #include <cstdint>
 #include <fstream>
 #include <iterator>
@@ -40,6 +41,10 @@ const std::vector<std::string> kPlaybooks = {"ransomware-core",
                                              "vendor-incident",
                                              "device-loss",
                                              "insider-misuse",
+                                             "website-tampering",
+                                             "network-outage",
+                                             "edr-intrusion",
+                                             "cloud-account-takeover",
                                              "generic-incident"};
 
 const loader::Schemas& schemas() {
@@ -180,7 +185,7 @@ void check_report(const json& r, const Expected& want) {
 
 }  // namespace
 
-TEST_CASE("the library loads, lints clean and has the nine playbooks") {
+TEST_CASE("the library loads, lints clean and has the thirteen playbooks") {
     const core::Library& lib = library();
     std::vector<std::string> findings;
     for (const auto& f : lib.findings)
@@ -210,6 +215,14 @@ TEST_CASE("the library loads, lints clean and has the nine playbooks") {
     CHECK(lib.catalog.role("ciso") != nullptr);
     CHECK(lib.catalog.role("ppc")->external);
     CHECK(lib.catalog.role("csirt")->escalates_to == "csirt_lead");
+    // NISC became the National Cybersecurity Office on 2025-07-01.
+    REQUIRE(lib.catalog.role("nco") != nullptr);
+    CHECK(lib.catalog.role("nco")->external);
+    // Outages of platforms run by others get RTO clocks through the catalog.
+    CHECK(lib.catalog.impacted_services({{"lgwan-rt01", "", "", ""}}) ==
+          std::vector<std::string>{"e-application", "mail"});
+    CHECK(lib.catalog.impacted_services({{"gc-juki-api.example.go.jp", "", "", ""}}) ==
+          std::vector<std::string>{"juki", "tax", "welfare"});
 }
 
 TEST_CASE("the SIEM fixtures and typical events select the intended playbook") {
@@ -219,7 +232,9 @@ TEST_CASE("the SIEM fixtures and typical events select the intended playbook") {
     CHECK(selected_from("elastic", "elastic-security.json") == "targeted-email");
     // No specific procedure: the catalog's default.
     CHECK(selected_from("alertmanager", "alertmanager-v4.json") == "generic-incident");
-    CHECK(selected_from("cloudevents", "cloudevents-structured.json") == "generic-incident");
+    // "Credential dumping tool executed" on an LGWAN terminal had no procedure of its own before
+    // edr-intrusion (issue 17); the sender's own category (account_compromise) is kept.
+    CHECK(selected_from("cloudevents", "cloudevents-structured.json") == "edr-intrusion");
     CHECK(selected_from("splunk", "splunk-webhook.json") == "generic-incident");
     CHECK(selected_from("pagerduty", "pagerduty-v2-trigger.json") == "generic-incident");
 
@@ -534,4 +549,318 @@ TEST_CASE("what-if: a slower juki restore breaks its RTO and is predicted before
         if (e["id"] == "juki-within-rto")
             CHECK(e["met"] == false);
     }
+}
+
+// Issue 17: each new playbook is picked from what real SIEMs send, in at least three formats.
+TEST_CASE("the new playbooks' alerts select them from at least three ingest formats") {
+    struct Case {
+        const char* format;
+        const char* fixture;
+        const char* playbook;
+    };
+    const std::vector<Case> cases = {
+        // Wazuh FIM + a local rule tagged T1491.002; an Elastic rule with Defacement and Web
+        // Shell; a Grafana content check whose rule name says "Tampered".
+        {"wazuh", "website-tampering-wazuh.json", "website-tampering"},
+        {"elastic", "website-tampering-elastic.json", "website-tampering"},
+        {"grafana", "website-tampering-grafana.json", "website-tampering"},
+        // SNMP link down through Alertmanager, a Grafana probe of the Government Cloud, a
+        // vendor NOC's PagerDuty event about its data centre.
+        {"alertmanager", "network-outage-alertmanager.json", "network-outage"},
+        {"grafana", "network-outage-grafana.json", "network-outage"},
+        {"pagerduty", "network-outage-pagerduty.json", "network-outage"},
+        // LSASS dump (Elastic, Wazuh/Sysmon), lateral tool transfer (Elastic), PsExec (Splunk
+        // ESCU), and an EDR console's CloudEvent.
+        {"elastic", "edr-intrusion-elastic-lsass.json", "edr-intrusion"},
+        {"elastic", "edr-intrusion-elastic-lateral.json", "edr-intrusion"},
+        {"wazuh", "edr-intrusion-wazuh.json", "edr-intrusion"},
+        {"splunk", "edr-intrusion-splunk.json", "edr-intrusion"},
+        {"cloudevents", "cloudevents-structured.json", "edr-intrusion"},
+        // M365 forwarding rule (Splunk, Wazuh's office365 module), impossible travel (Elastic).
+        {"splunk", "cloud-account-takeover-splunk.json", "cloud-account-takeover"},
+        {"elastic", "cloud-account-takeover-elastic.json", "cloud-account-takeover"},
+        {"wazuh", "cloud-account-takeover-wazuh.json", "cloud-account-takeover"},
+    };
+    std::map<std::string, std::set<std::string>> formats;
+    for (const auto& c : cases) {
+        INFO(c.format, " ", c.fixture);
+        CHECK(selected_from(c.format, c.fixture) == c.playbook);
+        formats[c.playbook].insert(c.format);
+    }
+    for (const auto& [playbook, used] : formats) {
+        INFO(playbook);
+        CHECK(used.size() >= 3);
+    }
+
+    // What the new playbooks must leave alone: attempts stay generic, an outage of the public
+    // website is ddos-website's, account compromise on an internet-segment PC targeted-email's.
+    CHECK(selected_from_canonical({{"title", "SSH brute force"}, {"category", "intrusion"}}) ==
+          "generic-incident");
+    CHECK(selected_from_canonical({{"title", "Port scan"},
+                                   {"category", "intrusion"},
+                                   {"assets", {{{"host", "web-cms01"}}}}}) == "generic-incident");
+    CHECK(selected_from_canonical({{"title", "login"},
+                                   {"category", "account_compromise"},
+                                   {"assets", {{{"ip", "10.30.5.31"}}}}}) == "targeted-email");
+    CHECK(selected_from_canonical({{"title", "sign-in"}, {"category", "account_compromise"}}) ==
+          "cloud-account-takeover");
+    CHECK(selected_from_canonical({{"title", "LGWAN down"}, {"category", "outage"}}) ==
+          "network-outage");
+    CHECK(selected_from_canonical({{"title", "defaced"},
+                                   {"category", "other"},
+                                   {"labels", {{"incident_type", "defacement"}}}}) ==
+          "website-tampering");
+    // Ransomware wins over the EDR playbook when the SIEM already says so.
+    CHECK(selected_from_canonical({{"title", "LSASS dump then encryption"},
+                                   {"category", "ransomware"},
+                                   {"labels", {{"mitre.technique", "T1003.001,T1486"}}}}) ==
+          "ransomware-core");
+}
+
+TEST_CASE("website-tampering: taken down in 10 minutes, restored 20 minutes inside the RTO") {
+    Expected want;
+    want.playbook = "website-tampering";
+    want.severity = "high";  // Wazuh level 12
+    want.acknowledged_at = 10 * kMinute;
+    // Opened at 5m; take-down done by the player at 15m, then preserve 1h, entry point 2h,
+    // police decision 1h, police report 1d, and the 2-day close.
+    want.resolved_at = 15 * kMinute + 1 * kHour + 2 * kHour + 1 * kHour + 1 * kDay + 2 * kDay;
+    // 15m + preserve 1h + entry point 2h + fix 1h + restore 1h + reopen 30m; deadline 6h05m.
+    want.services = {{"website", {5 * kHour + 45 * kMinute, true, false}}};
+    want.escalations = {{"half-rto:website", 5 * kMinute + 3 * kHour}};
+    want.expectations = {
+        {"taken-down-in-30m", true},
+        {"prefecture-told-in-1h", true},
+        {"nco-told", true},
+        {"website-within-rto", true},
+        {"closed", true},
+    };
+    want.score = 100;
+    const json r = simulate("website-tampering");
+    check_report(r, want);
+    for (const auto& step : r["incidents"][0]["steps"]) {
+        INFO(step["id"]);
+        CHECK(step["on_time"] == true);
+        if (step["id"] == "national-report")  // the campaign decision at 1h45m
+            CHECK(step["done_at_seconds"] == 1 * kHour + 45 * kMinute);
+    }
+}
+
+TEST_CASE("network-outage: the provider takes 26h, mail breaches its RTO, predicted 2h before") {
+    Expected want;
+    want.playbook = "network-outage";
+    want.severity = "critical";
+    want.acknowledged_at = 10 * kMinute;
+    // Opened at 3m: scope 20m, ask the provider 30m, provider 26h, verify 2h, close 2d.
+    const std::int64_t recovered =
+        3 * kMinute + 20 * kMinute + 30 * kMinute + 26 * kHour + 2 * kHour;
+    want.resolved_at = recovered + 2 * kDay;
+    want.services = {
+        {"mail", {recovered, false, true}},           // RTO 24h: deadline 24h03m
+        {"e-application", {recovered, true, false}},  // RTO 72h
+    };
+    want.escalations = {
+        {"critical", 3 * kMinute},
+        {"half-rto:mail", 3 * kMinute + 12 * kHour},
+        {"provider-late:provider-recovery", 53 * kMinute + 12 * kHour},
+        // Past its 8h estimate the provider step counts as due now; verify (2h) remains.
+        {"predicted-breach:mail", 3 * kMinute + 24 * kHour - 2 * kHour},
+    };
+    want.expectations = {
+        {"scope-confirmed-in-30m", true},          {"prefecture-told-in-1h", true},
+        {"manual-processing-decided-in-2h", true}, {"mail-within-rto", false},
+        {"e-application-within-rto", true},        {"closed", true},
+    };
+    want.score = 75;
+    const json r = simulate("network-outage");
+    check_report(r, want);
+    for (const auto& step : r["incidents"][0]["steps"]) {
+        INFO(step["id"]);
+        CHECK(step["on_time"] == (step["id"] != "provider-recovery"));  // due 12h, took 26h
+    }
+    // Nothing to report to the police: the playbook has no such role.
+    const auto& roles = library().playbooks.find("network-outage")->roles;
+    CHECK(std::find(roles.begin(), roles.end(), "police") == roles.end());
+}
+
+TEST_CASE("edr-intrusion: contained, payments rebuilt within the RTO, critical goes to the NCO") {
+    Expected want;
+    want.playbook = "edr-intrusion";
+    want.severity = "critical";  // raised by the commander at 3h
+    want.acknowledged_at = 10 * kMinute;
+    // Opened at 4m; isolate 15m, preserve 2h, police 1d, close 2d.
+    want.resolved_at = 4 * kMinute + 15 * kMinute + 2 * kHour + 1 * kDay + 2 * kDay;
+    // isolate 15m, hunt 6h (planned 4h), decision 1h, rebuild 8h.
+    want.services = {
+        {"payments",
+         {4 * kMinute + 15 * kMinute + 6 * kHour + 1 * kHour + 8 * kHour, true, false}}};
+    want.escalations = {{"critical", 3 * kHour}, {"hunt-status", 4 * kMinute + 4 * kHour}};
+    want.skipped = {"handover", "handover-notice"};
+    want.expectations = {
+        {"isolated-in-30m", true},
+        {"prefecture-told-in-1h", true},
+        {"domain-admin-reset-in-2h", true},
+        {"hunted-in-8h", true},
+        {"nco-told-in-1-day", true},
+        {"payments-within-rto", true},
+        {"closed", true},
+    };
+    want.score = 100;
+    check_report(simulate("edr-intrusion"), want);
+}
+
+TEST_CASE("edr-intrusion: deciding 'ransomware' posts an event that opens ransomware-core") {
+    const core::Engine& engine = *library().engine;
+    auto events =
+        ingest::adapt(ingest::Format::kElastic, read_fixture("edr-intrusion-elastic-lsass.json"),
+                      ingest::HeaderMap{}, ingest::AdaptContext{"elastic", "default", 0});
+    REQUIRE(events.ok());
+    const core::Event& e = events->front();
+    const core::Playbook* pb = engine.select(e);
+    REQUIRE(pb != nullptr);
+    REQUIRE(pb->id == "edr-intrusion");
+    const core::TimePoint t0 = 1780294873000;
+    auto tr = engine.open(e, *pb, "INC-20260601-0001", t0);
+    REQUIRE(tr.ok());
+    core::Incident inc = tr->incident;
+    std::vector<core::HttpAction> actions;
+    for (const char* line : {"done isolate-hosts", "done preserve", "done hunt",
+                             "decide ransomware-decision ransomware"}) {
+        INFO(line);
+        auto cmd = core::parse_command(line);
+        REQUIRE(cmd.ok());
+        auto next = engine.apply(
+            inc, core::CommandInput{"csirt-lead-mori", core::Permission::kCommander, *cmd},
+            t0 + kHour * 1000);
+        REQUIRE(next.ok());
+        inc = next->incident;
+        actions.insert(actions.end(), next->actions.begin(), next->actions.end());
+    }
+    CHECK(inc.steps.at("restore-hosts").status == core::StepStatus::kSkipped);
+    const core::HttpAction* handover = nullptr;
+    for (const auto& a : actions) {
+        if (a.step == "handover")
+            handover = &a;
+    }
+    REQUIRE(handover != nullptr);
+    CHECK(handover->url == "${env:SONAE_HANDOVER_URL:-http://127.0.0.1:8080/v1/events/generic}");
+    CHECK(handover->headers.at("Authorization") == "Bearer ${env:SONAE_HANDOVER_TOKEN}");
+    // What the notifier would post is a valid generic event that the library answers with the
+    // ransomware playbook, linked back to the EDR incident.
+    const json body = json::parse(handover->body);
+    auto posted = ingest::adapt(ingest::Format::kGeneric, body, ingest::HeaderMap{},
+                                ingest::AdaptContext{"generic", "default", 0});
+    INFO(handover->body);
+    REQUIRE(posted.ok());
+    CHECK(selected(posted->front()) == "ransomware-core");
+    CHECK(posted->front().labels.at("handover_from") == "INC-20260601-0001");
+    CHECK(posted->front().labels.at("edr_hosts") == "pc-zeimu-007");
+    CHECK(posted->front().labels.at("mitre.technique") == "T1003,T1003.001");
+    CHECK(posted->front().dedup_key == "handover:INC-20260601-0001");
+}
+
+TEST_CASE("cloud-account-takeover: mail back in 3h15m, PPC reports within 3 and 60 days") {
+    Expected want;
+    want.playbook = "cloud-account-takeover";
+    want.severity = "high";
+    want.acknowledged_at = 5 * kMinute;
+    // revoke 15m, rules 2h, data reach 6h, PPC decision 2h, preliminary 1d, final 20d, close 1d.
+    const std::int64_t preliminary = 15 * kMinute + 2 * kHour + 6 * kHour + 2 * kHour + 1 * kDay;
+    want.resolved_at = preliminary + 20 * kDay + 1 * kDay;
+    want.services = {{"mail", {15 * kMinute + 2 * kHour + 1 * kHour, true, false}}};
+    want.escalations = {{"same-day-report", 8 * kHour}};  // 17:00 local
+    want.expectations = {
+        {"sessions-revoked-in-30m", true}, {"prefecture-same-day", true},
+        {"mail-within-rto", true},         {"ppc-preliminary-in-3-days", true},
+        {"ppc-final-in-60-days", true},    {"closed", true},
+    };
+    want.score = 100;
+    const json r = simulate("cloud-account-takeover");
+    check_report(r, want);
+    for (const auto& step : r["incidents"][0]["steps"]) {
+        INFO(step["id"]);
+        CHECK(step["on_time"] == true);
+        if (step["id"] == "ppc-preliminary")
+            CHECK(step["done_at_seconds"] == preliminary);
+    }
+}
+
+// The second shipped tenant (playbooks/tenants/sakura-town/): a small town the prefecture's
+// joint centre serves from the same deployment, with its own catalog and two playbooks.
+TEST_CASE("tenant sakura-town: its own catalog and two overridden playbooks, nothing inherited") {
+    auto libs = loader::load_libraries(kPlaybookDir, "", schemas());
+    INFO((libs ? std::string() : libs.error().message));
+    REQUIRE(libs.ok());
+    CHECK(libs->size() == 2);
+    REQUIRE(libs->count("sakura-town") == 1);
+    const core::Library& town = *libs->at("sakura-town");
+    std::vector<std::string> findings;
+    for (const auto& f : town.findings)
+        findings.push_back(core::format_finding(f));
+    INFO(findings.size(), " finding(s), first: ", (findings.empty() ? "" : findings.front()));
+    CHECK(findings.empty());
+    CHECK(town.tenant == "sakura-town");  // the catalog agrees with its directory
+    CHECK(town.catalog.default_playbook == "generic-incident");
+    CHECK(town.playbooks.all().size() == 2);
+    const std::string dir = std::string(kPlaybookDir) + "/tenants/sakura-town/";
+    CHECK(town.playbooks.find("ransomware-core")->file == dir + "ransomware-core.yaml");
+    CHECK(town.playbooks.find("generic-incident")->file == dir + "generic-incident.yaml");
+    CHECK(town.catalog.service("tax")->rto == 14 * core::kDay);
+    CHECK(libs->at("default")->catalog.service("tax")->rto == 7 * core::kDay);
+
+    // The same Wazuh alert opens the town's ransomware procedure in the town...
+    auto select_in = [](const core::Library& lib, const char* format, const std::string& fixture) {
+        auto events = ingest::adapt(*ingest::parse_format(format), read_fixture(fixture),
+                                    ingest::HeaderMap{}, ingest::AdaptContext{format, "t", 0});
+        REQUIRE(events.ok());
+        const core::Playbook* pb = lib.engine->select(events->front());
+        return pb == nullptr ? std::string("(none)") : pb->file;
+    };
+    CHECK(select_in(town, "wazuh", "wazuh-alert.json") == dir + "ransomware-core.yaml");
+    // ...and what only the default tenant has a procedure for falls to the town's default.
+    CHECK(select_in(town, "wazuh", "website-tampering-wazuh.json") ==
+          dir + "generic-incident.yaml");
+    CHECK(select_in(*libs->at("default"), "wazuh", "website-tampering-wazuh.json") ==
+          std::string(kPlaybookDir) + "/website-tampering.yaml");
+}
+
+TEST_CASE("tenant sakura-town: the vendor restores late and juki breaches, predicted 6h before") {
+    auto libs = loader::load_libraries(kPlaybookDir, "", schemas());
+    REQUIRE(libs.ok());
+    const core::Library& town = *libs->at("sakura-town");
+    auto s = loader::load_scenario(
+        std::string(kPlaybookDir) + "/tenants/sakura-town/scenarios/ransomware-core.yaml",
+        schemas());
+    REQUIRE(s.ok());
+    auto report = sim::simulate(s.value(), *town.engine, {});
+    REQUIRE(report.ok());
+    Expected want;
+    want.playbook = "ransomware-core";
+    want.severity = "high";
+    want.acknowledged_at = 15 * kMinute;
+    // Opened at 5m: isolate 30m, preserve 6h, restore 40h (planned 24h), verify 6h.
+    const std::int64_t recovered = 5 * kMinute + 30 * kMinute + 6 * kHour + 40 * kHour + 6 * kHour;
+    // PPC: decision 4h after preserve, preliminary 1d, final 45d, then the 7-day review.
+    want.resolved_at =
+        5 * kMinute + 30 * kMinute + 6 * kHour + 4 * kHour + 1 * kDay + 45 * kDay + 7 * kDay;
+    want.services = {
+        {"juki", {recovered, false, true}},  // RTO 48h
+        {"koseki", {recovered, true, false}},
+        {"welfare", {recovered, true, false}},
+        {"tax", {recovered, true, false}},  // the town's RTO is two weeks
+    };
+    want.escalations = {
+        {"half-rto:juki", 5 * kMinute + 24 * kHour},
+        {"half-rto:koseki", 5 * kMinute + 36 * kHour},
+        {"half-rto:welfare", 5 * kMinute + 36 * kHour},
+        {"restore-overdue:restore", 5 * kMinute + 30 * kMinute + 6 * kHour + 30 * kHour},
+        {"predicted-breach:juki", 5 * kMinute + 48 * kHour - 6 * kHour},  // verify still to do
+    };
+    want.expectations = {
+        {"isolated-within-1h", true},        {"joint-users-told", true},
+        {"juki-within-rto", false},          {"koseki-within-rto", true},
+        {"ppc-preliminary-in-3-days", true},
+    };
+    want.score = 70;
+    check_report(report.value(), want);
 }

@@ -73,4 +73,14 @@ std::string query_escape(const std::string& value) {
     return boost::urls::encode(value, boost::urls::unreserved_chars);
 }
 
+std::optional<int> open_session(Session* s, const std::string& what) {
+    std::string why;
+    if (!api_target(&s->target, &why)) {
+        std::cerr << what << ": " << why << "\n";
+        return 2;
+    }
+    s->api = std::make_unique<ApiClient>(s->target.url, s->target.token);
+    return std::nullopt;
+}
+
 }  // namespace sonae::cli

@@ -1,6 +1,8 @@
 // The operator CLI's way to the gateway's REST API (PRODUCT §10): SONAE_URL and SONAE_TOKEN.
 #pragma once
 
+#include <memory>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -35,6 +37,14 @@ struct ApiTarget {
     std::string token;
 };
 bool api_target(ApiTarget* out, std::string* why);
+
+// A client for SONAE_URL with SONAE_TOKEN.
+struct Session {
+    ApiTarget target;
+    std::unique_ptr<ApiClient> api;
+};
+// Opens `s`; on a usage error prints it for `what` and returns the exit status (2).
+std::optional<int> open_session(Session* s, const std::string& what);
 
 // Prints the API's error for `what` and returns the exit status: 2 for a request the API
 // called invalid (400), 1 for everything else (refused, not found, unreachable, server error).

@@ -34,6 +34,10 @@ void add_playbook_commands(CLI::App& app, Context& ctx);
 void add_exercise_commands(CLI::App& app, Context& ctx);
 void add_incident_commands(CLI::App& app, Context& ctx);
 void add_token_commands(CLI::App& app, Context& ctx);
+// exercise start|status|list|pause|resume|stop|report: live drills over the REST API.
+void add_drill_commands(CLI::App& exercise, Context& ctx);
+// `exercise import` (import_command.cpp), registered by add_exercise_commands.
+void add_import_command(CLI::App& exercise, Context& ctx);
 
 struct LintArgs {
     std::vector<std::string> paths;

@@ -143,6 +143,8 @@ void add_exercise_commands(CLI::App& app, Context& ctx) {
             return run_simulate(*sim);
         };
     });
+    add_import_command(*exercise, ctx);
+    add_drill_commands(*exercise, ctx);
 }
 
 }  // namespace sonae::cli

@@ -67,22 +67,6 @@ std::string when(const json& t) {
     return s;
 }
 
-struct Session {
-    ApiTarget target;
-    std::unique_ptr<ApiClient> api;
-};
-
-// The API client, or the exit status of a usage error.
-std::optional<int> open_session(Session* s, const std::string& what) {
-    std::string why;
-    if (!api_target(&s->target, &why)) {
-        std::cerr << what << ": " << why << "\n";
-        return 2;
-    }
-    s->api = std::make_unique<ApiClient>(s->target.url, s->target.token);
-    return std::nullopt;
-}
-
 bool valid_incident(const std::string& id, const std::string& what) {
     if (core::tenant_of_incident(id))
         return true;

@@ -48,6 +48,20 @@ int run_lint(const LintArgs& args) {
                                             : "";
             auto& list = by_catalog[catalog];
             list.insert(list.end(), files.begin(), files.end());
+            // A library's tenants (tenants/<name>/, loader::load_libraries) are libraries of
+            // their own, each with its catalog.
+            const fs::path tenants = fs::path(p) / "tenants";
+            if (args.catalog.empty() && fs::is_directory(tenants, ec)) {
+                for (const auto& t : fs::directory_iterator(tenants, ec)) {
+                    if (!t.is_directory())
+                        continue;
+                    const auto tenant_files = loader::playbook_files(t.path().string());
+                    const auto tenant_catalog = t.path() / "catalog.yaml";
+                    auto& tl = by_catalog[fs::exists(tenant_catalog) ? tenant_catalog.string()
+                                                                     : std::string{}];
+                    tl.insert(tl.end(), tenant_files.begin(), tenant_files.end());
+                }
+            }
         } else if (fs::is_regular_file(p, ec)) {
             const auto sibling = fs::path(p).parent_path() / "catalog.yaml";
             const std::string catalog =
@@ -64,10 +78,15 @@ int run_lint(const LintArgs& args) {
             return 2;
         }
     }
+    for (auto& [catalog, list] : by_catalog) {  // a file named twice is linted once
+        std::sort(list.begin(), list.end());
+        list.erase(std::unique(list.begin(), list.end()), list.end());
+    }
     int findings = 0;
     std::size_t files = 0;
-    std::map<std::string, std::string> ids;  // playbook id -> file, across everything linted
     for (const auto& [catalog_path, list] : by_catalog) {
+        // Playbook id -> file within one library (a tenant may override a shipped id).
+        std::map<std::string, std::string> ids;
         std::optional<core::Catalog> catalog;
         if (!catalog_path.empty()) {
             ++files;

@@ -8,11 +8,14 @@
 #include <boost/beast/http/field.hpp>
 #include <spdlog/spdlog.h>
 
+#include <sonae/core/exercise.hpp>
 #include <sonae/core/wire.hpp>
 #include <sonae/crypto/crypto.hpp>
+#include <sonae/store/exercises.hpp>
 #include <sonae/store/store.hpp>
 #include <sonae/store/tokens.hpp>
 
+#include "api_reply.hpp"
 #include "async.hpp"
 #include "chatops.hpp"
 #include "gateway.hpp"
@@ -24,19 +27,6 @@ namespace {
 namespace asio = boost::asio;
 namespace bhttp = boost::beast::http;
 using nlohmann::json;
-
-http::Response error(core::ErrorCode code, const std::string& message, unsigned version,
-                     const std::string& field = "") {
-    return Gateway::error_response({code, message, field}, version);
-}
-
-http::Response ok(const json& body, unsigned version, http::Status status = http::Status::ok) {
-    return http::json_response(status, http::dump_json(body), version);
-}
-
-http::Response redis_down(unsigned version) {
-    return error(core::ErrorCode::kUnavailable, "Redis is unavailable; retry later", version);
-}
 
 http::Response no_incident(const std::string& id, unsigned version) {
     return error(core::ErrorCode::kNotFound, "no incident " + id.substr(0, 80), version);
@@ -76,7 +66,10 @@ std::optional<std::string> tenant_of_command(const std::string& id) {
     if (dot == std::string::npos)
         return id.size() == 36 ? std::optional<std::string>("default") : std::nullopt;
     std::string tenant = id.substr(0, dot);
-    if (!api::valid_tenant(tenant) || id.size() - dot - 1 != 36)
+    // A drill's commands carry its namespace "<tenant>~<exercise>".
+    const auto exercise = core::exercise_of(tenant);
+    if (!api::valid_tenant(core::base_tenant(tenant)) ||
+        (exercise && !core::valid_exercise_id(*exercise)) || id.size() - dot - 1 != 36)
         return std::nullopt;
     return tenant;
 }
@@ -111,13 +104,15 @@ bool match_route(std::string_view pattern, std::string_view path,
 }
 
 Api::Api(const config::Config& config, const core::Libraries* libraries, amqp::Publisher& publisher,
-         RedisWorker* redis, const clock::Clock& clock, amqp::Topology topology)
+         RedisWorker* redis, const clock::Clock& clock, amqp::Topology topology,
+         const core::SchemaValidator* scenario_schema)
     : config_(config),
       libraries_(libraries),
       publisher_(publisher),
       redis_(redis),
       clock_(clock),
       topology_(std::move(topology)),
+      scenario_schema_(scenario_schema),
       keys_{topology_.prefix} {
     tenants_.insert("default");
     if (libraries_ != nullptr) {
@@ -142,6 +137,13 @@ const std::vector<RouteSpec>& Api::routes() {
         {"GET", "/v1/commands/{id}"},
         {"GET", "/v1/playbooks"},
         {"GET", "/v1/services"},
+        {"POST", "/v1/exercises"},
+        {"GET", "/v1/exercises"},
+        {"GET", "/v1/exercises/{id}"},
+        {"POST", "/v1/exercises/{id}/pause"},
+        {"POST", "/v1/exercises/{id}/resume"},
+        {"POST", "/v1/exercises/{id}/stop"},
+        {"GET", "/v1/exercises/{id}/report"},
     };
     return kRoutes;
 }
@@ -149,7 +151,7 @@ const std::vector<RouteSpec>& Api::routes() {
 const core::Library* Api::library(const std::string& tenant) const {
     if (libraries_ == nullptr)
         return nullptr;
-    auto it = libraries_->find(tenant);
+    auto it = libraries_->find(core::base_tenant(tenant));
     return it == libraries_->end() ? nullptr : it->second.get();
 }
 
@@ -229,6 +231,17 @@ asio::awaitable<std::optional<http::Response>> Api::handle(http::Request& req,
         res = co_await command(*who, params["id"], version);
     } else if (p == "/v1/playbooks") {
         res = playbooks(*who, q, version);
+    } else if (p == "/v1/exercises" && route->method == "POST") {
+        // Not a conditional expression: GCC 12 destroys a co_await's result in one twice.
+        res = co_await start_exercise(*who, req.body(), version);
+    } else if (p == "/v1/exercises") {
+        res = co_await list_exercises(*who, q, version);
+    } else if (p == "/v1/exercises/{id}") {
+        res = co_await exercise(*who, params["id"], version);
+    } else if (p == "/v1/exercises/{id}/report") {
+        res = co_await exercise_report(*who, params["id"], q, version);
+    } else if (p.starts_with("/v1/exercises/{id}/")) {
+        res = co_await change_exercise(*who, params["id"], p.substr(p.rfind('/') + 1), version);
     } else {
         res = co_await services(*who, q, version);
     }
@@ -330,23 +343,30 @@ asio::awaitable<http::Response> Api::incident(const api::Principal& who, const s
         co_return redis_down(version);
     const store::Keys keys = keys_;
     const std::string t = *tenant;
-    std::function<std::optional<core::Incident>(redis::Connection&)> load =
-        [keys, t, id](redis::Connection& c) -> std::optional<core::Incident> {
+    const core::TimePoint now = clock_.now();
+    // A drill's incident is shown on its drill clock (core/exercise.hpp).
+    using Found = std::optional<std::pair<core::Incident, core::TimePoint>>;
+    std::function<Found(redis::Connection&)> load = [keys, t, id,
+                                                     now](redis::Connection& c) -> Found {
         auto loaded = store::IncidentStore(c, keys).load(t, id);
         if (!loaded)
             return std::nullopt;
-        return std::move(loaded->incident);
+        core::TimePoint at = now;
+        if (core::exercise_of(t)) {
+            if (auto clock = store::ExerciseStore(c, keys).clock(t))
+                at = clock->drill_time(now);
+        }
+        return std::pair{std::move(loaded->incident), at};
     };
-    const auto found = co_await redis_->async_run<std::optional<core::Incident>>(
-        std::move(load), asio::use_awaitable);
+    const auto found = co_await redis_->async_run<Found>(std::move(load), asio::use_awaitable);
     if (!found)
         co_return redis_down(version);
     if (!*found)
         co_return no_incident(id, version);
-    const core::Incident& i = **found;
+    const core::Incident& i = (*found)->first;
     const core::Library* lib = library(i.tenant);
     const core::Playbook* pb = lib != nullptr ? lib->playbooks.find(i.playbook_id) : nullptr;
-    co_return ok(api::incident_detail(i, pb, clock_.now()), version);
+    co_return ok(api::incident_detail(i, pb, (*found)->second), version);
 }
 
 asio::awaitable<http::Response> Api::timeline(const api::Principal& who, const std::string& id,

@@ -17,6 +17,7 @@
 #include <sonae/clock/clock.hpp>
 #include <sonae/config/config.hpp>
 #include <sonae/core/library.hpp>
+#include <sonae/core/schema.hpp>
 #include <sonae/http/server.hpp>
 #include <sonae/store/keys.hpp>
 
@@ -39,8 +40,10 @@ bool match_route(std::string_view pattern, std::string_view path,
 class Api {
   public:
     // `libraries` (may be null) gives the playbooks and catalogs; `redis` may be null (503).
+    // `scenario_schema` (may be null: drills answer 503) checks the scenarios of live drills.
     Api(const config::Config& config, const core::Libraries* libraries, amqp::Publisher& publisher,
-        RedisWorker* redis, const clock::Clock& clock, amqp::Topology topology);
+        RedisWorker* redis, const clock::Clock& clock, amqp::Topology topology,
+        const core::SchemaValidator* scenario_schema = nullptr);
 
     static const std::vector<RouteSpec>& routes();
 
@@ -70,6 +73,23 @@ class Api {
                              unsigned version) const;
     boost::asio::awaitable<http::Response> services(const api::Principal& who, const Params& query,
                                                     unsigned version);
+    // Live drills (api_exercises.cpp, PRODUCT §11).
+    boost::asio::awaitable<http::Response> start_exercise(const api::Principal& who,
+                                                          const std::string& body,
+                                                          unsigned version);
+    boost::asio::awaitable<http::Response> list_exercises(const api::Principal& who,
+                                                          const Params& query, unsigned version);
+    boost::asio::awaitable<http::Response> exercise(const api::Principal& who,
+                                                    const std::string& id, unsigned version);
+    // pause, resume or stop
+    boost::asio::awaitable<http::Response> change_exercise(const api::Principal& who,
+                                                           const std::string& id,
+                                                           const std::string& change,
+                                                           unsigned version);
+    boost::asio::awaitable<http::Response> exercise_report(const api::Principal& who,
+                                                           const std::string& id,
+                                                           const Params& query, unsigned version);
+
     // The tenants `who` sees, narrowed by ?tenant= (an invalid value is a 400).
     core::Result<std::vector<std::string>> tenants_for(const api::Principal& who,
                                                        const Params& query) const;
@@ -81,6 +101,7 @@ class Api {
     RedisWorker* redis_;
     const clock::Clock& clock_;
     amqp::Topology topology_;
+    const core::SchemaValidator* scenario_schema_;
     store::Keys keys_;
     std::set<std::string> tenants_;  // every tenant the configuration names
 };

@@ -11,6 +11,7 @@
 
 #include <sonae/config/config.hpp>
 #include <sonae/core/command.hpp>
+#include <sonae/core/exercise.hpp>
 #include <sonae/core/incident.hpp>
 #include <sonae/core/library.hpp>
 #include <sonae/core/result.hpp>
@@ -25,7 +26,10 @@ struct Principal {
     std::string role;
 
     bool all_tenants() const { return role == "prefecture"; }
-    bool sees(const std::string& tenant_of) const { return all_tenants() || tenant_of == tenant; }
+    // A drill's namespace "<tenant>~<exercise>" is seen by whoever sees its tenant.
+    bool sees(const std::string& tenant_of) const {
+        return all_tenants() || core::base_tenant(tenant_of) == tenant;
+    }
     core::Permission permission() const {
         return core::parse_permission(role).value_or(core::Permission::kViewer);
     }

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <sonae/core/answer.hpp>
+#include <sonae/core/exercise.hpp>
 #include <sonae/core/incident.hpp>
 #include <sonae/crypto/crypto.hpp>
 
@@ -153,7 +154,7 @@ asio::awaitable<http::Response> Gateway::chat_command(const chatops::Inbound& in
         incident = open->front();
     } else {
         tenant = *core::tenant_of_incident(incident);
-        if (tenant != who->tenant && !prefecture) {
+        if (core::base_tenant(tenant) != who->tenant && !prefecture) {
             co_return chat_answer(in.answer, "✗ unknown incident " + incident, version);
         }
     }

@@ -51,7 +51,7 @@ Gateway::Gateway(const config::Config& config, const core::SchemaValidator& even
       options_(std::move(options)),
       redis_(redis),
       keys_{options_.topology.prefix},
-      api_(config, libraries, publisher, redis, clock, options_.topology),
+      api_(config, libraries, publisher, redis, clock, options_.topology, options_.scenario_schema),
       requests_(registry_.counter("sonae_gateway_requests_total", "HTTP requests received.")),
       responses_(registry_.counter("sonae_gateway_responses_total", "HTTP responses by status.",
                                    {"status"})),

@@ -32,6 +32,8 @@ struct Options {
     // Teams answers a command in its response: how long to wait for the orchestrator's result
     // (Teams gives up after 5 s).
     std::chrono::milliseconds sync_answer_wait{4000};
+    // The scenario schema for live drills (POST /v1/exercises); none: drills answer 503.
+    const core::SchemaValidator* scenario_schema = nullptr;
 };
 
 // Readiness of the dependencies, refreshed by a background probe.

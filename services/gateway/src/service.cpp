@@ -23,7 +23,9 @@ Service::Service(Settings settings, loader::Schemas schemas, const clock::Clock&
       publisher_(publisher_options(settings_)),
       redis_(settings_.redis, &health_),
       gateway_(settings_.config, schemas_.event(), publisher_, health_, clock,
-               Options{amqp::Topology{settings_.prefix}}, &redis_, &settings_.libraries),
+               Options{.topology = amqp::Topology{settings_.prefix},
+                       .scenario_schema = &schemas_.scenario()},
+               &redis_, &settings_.libraries),
       server_(ioc_, settings_.server, [this](http::Request& req) { return serve(req); }) {}
 
 Service::~Service() {

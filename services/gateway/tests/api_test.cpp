@@ -217,9 +217,11 @@ struct Fixture {
         worker->start();
         REQUIRE(
             test::wait_until([&] { return health.redis.load(); }, std::chrono::milliseconds(5000)));
-        gw = std::make_unique<gateway::Gateway>(config, schemas.event(), publisher, health, clock,
-                                                gateway::Options{amqp::Topology{keys.prefix}},
-                                                worker.get(), &libraries);
+        gw = std::make_unique<gateway::Gateway>(
+            config, schemas.event(), publisher, health, clock,
+            gateway::Options{.topology = amqp::Topology{keys.prefix},
+                             .scenario_schema = &schemas.scenario()},
+            worker.get(), &libraries);
         processor = std::make_unique<orchestrator::Processor>(libraries, redis, keys, metrics);
     }
     ~Fixture() { worker->stop(); }
@@ -497,6 +499,71 @@ TEST_CASE("conformance: every documented response is produced and matches its sc
     CHECK(f.get("/v1/services", "/v1/services", "tok-viewer").result_int() == 200);
     CHECK(f.get("/v1/services", "/v1/services?exercise=maybe", "tok-viewer").result_int() == 400);
     CHECK(f.get("/v1/services", "/v1/services", "").result_int() == 401);
+    // Live drills (their run through the real services is in tests/integration/exercise_test).
+    const std::string scenario = R"(id: api-drill
+title: API drill
+start: "2026-04-01T09:00:00+09:00"
+duration: 2h
+injects:
+  - {at: 1m, event: {"title": "malware on juki-ap01", "category": "malware", "severity": "high"}}
+players:
+  - {at: 5m, as: lead, command: ack}
+expect:
+  - {id: acked, step_done: triage, by: 1h, score: 1}
+)";
+    const gateway::RouteSpec start{"POST", "/v1/exercises"};
+    const auto started =
+        f.request(start, "/v1/exercises", "tok-commander",
+                  json{{"scenario", scenario}, {"speed", 60}, {"fill_in", {"lead"}}}.dump());
+    REQUIRE(started.result_int() == 201);
+    const std::string xid = body(started)["id"];
+    CHECK(f.request(start, "/v1/exercises", "tok-commander",
+                    json{{"scenario", "id: [unclosed"}}.dump())
+              .result_int() == 400);
+    CHECK(f.request(start, "/v1/exercises", "tok-commander",
+                    json{{"scenario", scenario}, {"fill_in", {"nobody"}}}.dump())
+              .result_int() == 400);
+    CHECK(f.request(start, "/v1/exercises", "tok-responder", json{{"scenario", scenario}}.dump())
+              .result_int() == 403);
+    CHECK(f.request(start, "/v1/exercises", "", json{{"scenario", scenario}}.dump()).result_int() ==
+          401);
+    CHECK(f.get("/v1/exercises", "/v1/exercises", "tok-viewer").result_int() == 200);
+    CHECK(f.get("/v1/exercises", "/v1/exercises", "").result_int() == 401);
+    CHECK(f.get("/v1/exercises/{id}", "/v1/exercises/" + xid, "tok-viewer").result_int() == 200);
+    CHECK(f.get("/v1/exercises/{id}", "/v1/exercises/" + xid, "").result_int() == 401);
+    // Another tenant's drill does not exist for this token.
+    CHECK(f.get("/v1/exercises/{id}", "/v1/exercises/" + xid, "tok-kita").result_int() == 404);
+    for (const char* change : {"pause", "resume", "stop"}) {
+        const gateway::RouteSpec r{"POST", std::string("/v1/exercises/{id}/") + change};
+        const std::string target = "/v1/exercises/" + xid + "/" + change;
+        CHECK(f.request(r, target, "tok-viewer", "{}").result_int() == 403);
+        CHECK(f.request(r, target, "", "{}").result_int() == 401);
+        CHECK(
+            f.request(r, "/v1/exercises/ex-20990101-0001/" + std::string(change), "tok-admin", "{}")
+                .result_int() == 404);
+        CHECK(f.request(r, target, "tok-commander", "{}").result_int() == 200);
+    }
+    // A stopped drill is not resumed.
+    CHECK(f.request({"POST", "/v1/exercises/{id}/resume"}, "/v1/exercises/" + xid + "/resume",
+                    "tok-commander", "{}")
+              .result_int() == 409);
+    CHECK(f.request({"POST", "/v1/exercises/{id}/pause"}, "/v1/exercises/" + xid + "/pause",
+                    "tok-commander", "{}")
+              .result_int() == 409);
+    // Stopping twice is harmless.
+    CHECK(f.request({"POST", "/v1/exercises/{id}/stop"}, "/v1/exercises/" + xid + "/stop",
+                    "tok-commander", "{}")
+              .result_int() == 200);
+    const std::string report = "/v1/exercises/" + xid + "/report";
+    const auto rep = f.get("/v1/exercises/{id}/report", report, "tok-viewer");
+    CHECK(rep.result_int() == 200);
+    CHECK(body(rep)["scenario"] == "api-drill");
+    CHECK(f.get("/v1/exercises/{id}/report", report + "?lang=fr", "tok-viewer").result_int() ==
+          400);
+    CHECK(f.get("/v1/exercises/{id}/report", report, "").result_int() == 401);
+    CHECK(f.get("/v1/exercises/{id}/report", "/v1/exercises/ex-20990101-0001/report", "tok-viewer")
+              .result_int() == 404);
+
     // Without Redis, every route that needs it answers 503.
     for (const auto& [route, target] : std::vector<std::pair<gateway::RouteSpec, std::string>>{
              {{"GET", "/v1/incidents"}, "/v1/incidents"},

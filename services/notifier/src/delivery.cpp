@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include <sonae/amqp/topology.hpp>
+#include <sonae/core/exercise.hpp>
 #include <sonae/crypto/crypto.hpp>
 
 namespace sonae::notifier {
@@ -26,7 +27,7 @@ std::vector<const config::Channel*> route(const config::Config& config,
                                           const core::Notification& n) {
     std::vector<const config::Channel*> out;
     for (const auto& ch : config.channels) {
-        if (ch.tenant != n.tenant)
+        if (ch.tenant != core::base_tenant(n.tenant))  // a drill's namespace is its tenant's
             continue;
         if (n.exercise && !ch.exercise)
             continue;

@@ -1,11 +1,15 @@
 #include "processor.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <limits>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
 #include <sonae/core/answer.hpp>
+#include <sonae/core/exercise.hpp>
+#include <sonae/ingest/ingest.hpp>
 #include <sonae/log/log.hpp>
 
 namespace sonae::orchestrator {
@@ -31,6 +35,16 @@ std::vector<store::OutboxMessage> outbox_of(const core::Transition& tr) {
     return out;
 }
 
+// A drill's engine schedules in drill time; Redis holds wall-clock times.
+void to_wall(core::Transition& tr, const std::optional<core::ExerciseClock>& clock) {
+    if (!clock)
+        return;
+    for (auto& t : tr.timers) {
+        if (!t.cancel)
+            t.due = clock->wall_time(t.due);
+    }
+}
+
 // The commit of a transition of incident `id` in `tenant`, marking `processed_id` applied.
 store::Commit commit_of(const core::Transition& tr, const std::string& tenant,
                         const std::string& id, std::int64_t expected_version,
@@ -52,11 +66,23 @@ store::Commit commit_of(const core::Transition& tr, const std::string& tenant,
 
 Processor::Processor(const core::Libraries& libraries, redis::Connection& redis, store::Keys keys,
                      Metrics& metrics)
-    : libraries_(libraries), store_(redis, std::move(keys)), metrics_(metrics) {}
+    : libraries_(libraries),
+      store_(redis, keys),
+      exercises_(redis, std::move(keys)),
+      metrics_(metrics) {}
 
 const core::Library* Processor::library(const std::string& tenant) const {
-    auto it = libraries_.find(tenant);
+    auto it = libraries_.find(core::base_tenant(tenant));
     return it == libraries_.end() ? nullptr : it->second.get();
+}
+
+std::optional<core::ExerciseClock> Processor::drill_clock(const std::string& tenant) {
+    if (!core::exercise_of(tenant))
+        return std::nullopt;
+    auto clock = exercises_.clock(tenant);
+    if (!clock)
+        throw std::runtime_error("no drill " + tenant + " (its record is gone)");
+    return clock;
 }
 
 void Processor::published(const std::vector<store::OutboxMember>& processed) {
@@ -77,7 +103,9 @@ std::vector<store::OutboxMessage> Processor::event(const core::Event& e, const s
         return {};
     }
     const std::string key = e.dedup_key.empty() ? e.id : e.dedup_key;
-    const std::string day = core::format_yyyymmdd(now, lib->catalog.utc_offset_minutes);
+    const auto clock = drill_clock(e.tenant);
+    const core::TimePoint at = engine_time(clock, now);
+    const std::string day = core::format_yyyymmdd(at, lib->catalog.utc_offset_minutes);
     for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
         // Acknowledge/resolve only ever touch an open incident; they never open one.
         auto prepared =
@@ -127,19 +155,20 @@ std::vector<store::OutboxMessage> Processor::event(const core::Event& e, const s
                 metrics_.events.inc({"no_playbook"});
                 return {};
             }
-            tr = lib->engine->open(e, *pb, id, now);
+            tr = lib->engine->open(e, *pb, id, at);
         } else if (!loaded->incident.open()) {
             store_.release_dedup(e.tenant, key, id);  // stale mapping to a resolved incident
             continue;
         } else {
             expected = loaded->version;
-            tr = lib->engine->apply(loaded->incident, core::EventInput{e}, now);
+            tr = lib->engine->apply(loaded->incident, core::EventInput{e}, at);
         }
         if (!tr) {
             spdlog::warn("event {}: refused by the engine: {}", e.id, tr.error().message);
             metrics_.events.inc({"refused"});
             return {};
         }
+        to_wall(*tr, clock);
         const store::Commit c = commit_of(*tr, e.tenant, id, expected, marker, now);
         switch (store_.commit(c)) {
             case store::CommitOutcome::kCommitted:
@@ -165,6 +194,7 @@ Attempt Processor::apply(const std::string& tenant, const std::string& id, const
         a.error = core::Error{core::ErrorCode::kNotFound, "unknown tenant " + tenant, ""};
         return a;
     }
+    const auto clock = drill_clock(tenant);
     for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
         auto loaded = store_.load(tenant, id);
         if (!loaded) {
@@ -172,7 +202,7 @@ Attempt Processor::apply(const std::string& tenant, const std::string& id, const
             a.error = core::Error{core::ErrorCode::kNotFound, "unknown incident " + id, ""};
             return a;
         }
-        auto tr = lib->engine->apply(loaded->incident, input, now);
+        auto tr = lib->engine->apply(loaded->incident, input, engine_time(clock, now));
         if (!tr || !tr->changed) {
             a.kind = tr ? Attempt::Kind::kUnchanged : Attempt::Kind::kRefused;
             if (!tr)
@@ -180,6 +210,7 @@ Attempt Processor::apply(const std::string& tenant, const std::string& id, const
             a.before = std::move(loaded->incident);
             return a;
         }
+        to_wall(*tr, clock);
         store::Commit c = commit_of(*tr, tenant, id, loaded->version, processed_id, now);
         c.processed_ttl_s = 24 * 3600;
         c.timeline_head = loaded->timeline_head;
@@ -270,7 +301,7 @@ Applied Processor::on_command(const core::CommandMessage& m, core::TimePoint now
                 metrics_.commands.inc({command_result::kRefused});
                 // Refused commands are audited: who tried what, and why not.
                 const core::TimelineEntry refused{
-                    now,
+                    engine_time(drill_clock(m.tenant), now),
                     "command",
                     m.actor,
                     "refused `" + core::format_command(c) + "`: " + a.error.message,
@@ -286,7 +317,8 @@ Applied Processor::on_command(const core::CommandMessage& m, core::TimePoint now
                 const core::Library* lib = library(m.tenant);
                 std::string text = "✓ " + core::format_command(c);
                 if (c.verb == core::Verb::kStatus) {
-                    text = core::status_text(a.before, *lib->engine, now);
+                    text = core::status_text(a.before, *lib->engine,
+                                             engine_time(drill_clock(m.tenant), now));
                 } else if (c.verb == core::Verb::kTimeline) {
                     text = core::timeline_text(a.before, store_.timeline(m.tenant, m.incident),
                                                lib->catalog.utc_offset_minutes);
@@ -314,7 +346,7 @@ Applied Processor::on_action_result(const core::ActionResult& r, core::TimePoint
             {r.tenant, marker}};
 }
 
-Applied Processor::on_timer(const store::TimerFiring& f, core::TimePoint now) {
+std::vector<Applied> Processor::on_timer(const store::TimerFiring& f, core::TimePoint now) {
     const std::string marker = "tmr:" + f.lease;
     auto member = store::TimerMember::parse(f.member);
     if (!member) {
@@ -324,11 +356,160 @@ Applied Processor::on_timer(const store::TimerFiring& f, core::TimePoint now) {
     const store::OutboxMember processed{member->tenant, marker};
     const log::Scope scope{{"incident", member->incident}, {"timer", member->timer.str()}};
     if (store_.processed(member->tenant, marker))
-        return {store_.outbox(member->tenant, marker), processed};
-    return {
+        return {Applied{store_.outbox(member->tenant, marker), processed}};
+    if (core::exercise_of(member->tenant))
+        return drill_timer(*member, f, now);
+    return {Applied{
         apply(member->tenant, member->incident, core::TimerInput{member->timer, f.due}, marker, now)
             .outbox,
-        processed};
+        processed}};
+}
+
+std::vector<Applied> Processor::drill_timer(const store::TimerMember& member,
+                                            const store::TimerFiring& f, core::TimePoint now) {
+    const std::string marker = "tmr:" + f.lease;
+    const std::string& ns = member.tenant;
+    const auto clock = exercises_.clock(ns);
+    if (!clock || clock->state == core::ExerciseState::kStopped)
+        return {};  // the drill is over: its timers end with it
+    if (clock->state == core::ExerciseState::kPaused) {
+        exercises_.park(ns, f.member, f.due);
+        return {};
+    }
+    const core::TimePoint drill_now = clock->drill_time(now);
+    if (member.timer.kind == core::TimerId::Kind::kInject) {
+        const auto x = exercises_.load(core::base_tenant(ns), *core::exercise_of(ns));
+        std::size_t n = 0;
+        try {
+            n = std::stoul(member.timer.subject);
+        } catch (const std::exception&) {
+            n = std::numeric_limits<std::size_t>::max();
+        }
+        if (!x || n >= x->plan.size()) {
+            spdlog::error("drill timer {}: no such plan item", f.member);
+            return {};
+        }
+        const core::TimePoint due = clock->started_at + x->plan[n].value("at", core::Duration{0});
+        if (drill_now < due) {
+            exercises_.reschedule(f.member, clock->wall_time(due));
+            return {};
+        }
+        return drill_item(*x, n, now, marker);
+    }
+    const auto loaded = store_.load(ns, member.incident);
+    if (!loaded)
+        return {};
+    const auto it = loaded->incident.timers.find(member.timer);
+    if (it == loaded->incident.timers.end())
+        return {};  // cancelled or fired already
+    if (drill_now < it->second) {
+        exercises_.reschedule(f.member, clock->wall_time(it->second));
+        return {};
+    }
+    return {Applied{
+        apply(ns, member.incident, core::TimerInput{member.timer, it->second}, marker, now).outbox,
+        {ns, marker}}};
+}
+
+std::vector<Applied> Processor::drill_item(const store::Exercise& x, std::size_t n,
+                                           core::TimePoint now, const std::string& marker) {
+    const std::string ns = x.ns();
+    const nlohmann::json& item = x.plan[n];
+    const std::string kind = item.value("kind", "");
+    const core::TimePoint at = x.clock.drill_time(now);
+    const core::Library* lib = library(ns);
+    if (lib == nullptr)
+        return {};
+    if (kind == "event") {
+        std::vector<core::Event> events;
+        const std::string source = item.value("source", "scenario");
+        if (item.contains("format")) {
+            const auto format = ingest::parse_format(item["format"].get<std::string>());
+            ingest::AdaptContext ctx{source, ns, at};
+            auto r = format ? ingest::adapt(*format, item["event"], ingest::HeaderMap{}, ctx)
+                            : core::Result<std::vector<core::Event>>(core::Error{});
+            if (!r) {
+                spdlog::error("drill {}: inject {} is not a valid event", x.id, n);
+                return {};
+            }
+            events = std::move(r.value());
+        } else {
+            auto e = core::event_from_json(item["event"]);
+            if (!e) {
+                spdlog::error("drill {}: inject {}: {}", x.id, n, e.error().message);
+                return {};
+            }
+            events.push_back(std::move(e.value()));
+        }
+        std::vector<Applied> out;
+        for (std::size_t k = 0; k < events.size(); ++k) {
+            core::Event& e = events[k];
+            e.id = x.id + "-" + std::to_string(n) + (k == 0 ? "" : "-" + std::to_string(k));
+            e.tenant = ns;
+            e.exercise = true;
+            e.received_at = now;
+            e.occurred_at = at;  // the scenario's own timestamps are of another day
+            if (e.source.empty())
+                e.source = source;
+            if (e.dedup_key.empty())
+                e.dedup_key = e.id;
+            out.push_back(on_event(e, now));
+        }
+        return out;
+    }
+    if (kind == "message") {
+        // A narrative inject (a press call, a vendor's e-mail) to the players of these roles.
+        core::Notification note;
+        note.id = ns + ":" + x.id + ":i" + std::to_string(n);
+        note.tenant = ns;
+        note.incident_id = x.id;
+        note.kind = "inject";
+        note.title = lib->engine->messages().get("exercise_prefix") + x.meta.value("title", x.id);
+        note.text = item.value("text", "");
+        note.roles = item.value("to", std::vector<std::string>{});
+        note.exercise = true;
+        note.at = at;
+        store::Append a;
+        a.tenant = ns;
+        a.incident = x.id;
+        a.entries.push_back(
+            {at, "inject", "exercise:" + x.id, note.text, {{"inject", n}, {"to", note.roles}}});
+        a.processed_id = marker;
+        a.outbox.push_back(core::OutboxEntry::of(note));
+        a.now = now;
+        if (store_.append(a) == store::CommitOutcome::kAlreadyProcessed)
+            return {Applied{store_.outbox(ns, marker), {ns, marker}}};
+        return {Applied{a.outbox, {ns, marker}}};
+    }
+    if (kind == "player") {
+        // A scripted player stands in for a team only when the drill was started so.
+        const std::string as = item.value("as", "");
+        const auto fill_in = x.meta.value("fill_in", std::vector<std::string>{});
+        if (std::find(fill_in.begin(), fill_in.end(), "all") == fill_in.end() &&
+            std::find(fill_in.begin(), fill_in.end(), as) == fill_in.end())
+            return {};
+        const auto ids = store_.incidents_before(ns, std::numeric_limits<core::TimePoint>::max(), 0,
+                                                 1000);  // newest first
+        if (ids.empty()) {
+            spdlog::info("drill {}: player {} has no incident to act on", x.id, as);
+            return {};
+        }
+        const int which = item.value("incident", 0);
+        const std::size_t k = which > 0 && static_cast<std::size_t>(which) <= ids.size()
+                                  ? ids.size() - static_cast<std::size_t>(which)
+                                  : 0;
+        core::CommandMessage m;
+        m.id = x.id + "-" + std::to_string(n);
+        m.tenant = ns;
+        m.incident = ids[k].first;
+        m.actor = as;
+        m.permission = core::parse_permission(item.value("permission", "commander"))
+                           .value_or(core::Permission::kCommander);
+        m.text = item.value("command", "");
+        return {on_command(m, now, nullptr)};
+    }
+    spdlog::error("drill {}: plan item {} of unknown kind '{}'", x.id, n, kind);
+    return {};
 }
 
 }  // namespace sonae::orchestrator

@@ -5,12 +5,14 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include <sonae/core/library.hpp>
 #include <sonae/core/wire.hpp>
+#include <sonae/store/exercises.hpp>
 #include <sonae/store/store.hpp>
 
 #include "metrics.hpp"
@@ -52,7 +54,8 @@ class Processor {
     Applied on_command(const core::CommandMessage& command, core::TimePoint now,
                        core::CommandReply* reply);
     Applied on_action_result(const core::ActionResult& result, core::TimePoint now);
-    Applied on_timer(const store::TimerFiring& firing, core::TimePoint now);
+    // Several for a drill's inject of several events (an Alertmanager group).
+    std::vector<Applied> on_timer(const store::TimerFiring& firing, core::TimePoint now);
 
     // After the outboxes of these (tenant, processed id) pairs were published: one round trip.
     void published(const std::vector<store::OutboxMember>& processed);
@@ -61,7 +64,23 @@ class Processor {
     Metrics& metrics() { return metrics_; }
 
   private:
+    // The playbooks of a tenant, or of the tenant of a drill's namespace.
     const core::Library* library(const std::string& tenant) const;
+    // The time the engine sees: drill time in a drill's namespace (core/exercise.hpp), else
+    // `now`. `clock` is the drill's clock, none for a tenant.
+    static core::TimePoint engine_time(const std::optional<core::ExerciseClock>& clock,
+                                       core::TimePoint now) {
+        return clock ? clock->drill_time(now) : now;
+    }
+    std::optional<core::ExerciseClock> drill_clock(const std::string& tenant);
+    // A timer of a drill's namespace: parked while paused, dropped once stopped, put back when
+    // drill time has not reached it yet (after a pause), else applied.
+    std::vector<Applied> drill_timer(const store::TimerMember& member, const store::TimerFiring& f,
+                                     core::TimePoint now);
+    // One item of a drill's plan (sim/drill.hpp): an event, a message to players, a scripted
+    // player's command.
+    std::vector<Applied> drill_item(const store::Exercise& x, std::size_t n, core::TimePoint now,
+                                    const std::string& marker);
     std::vector<store::OutboxMessage> event(const core::Event& e, const std::string& marker,
                                             core::TimePoint now);
     // Messages to commit with a transition, given the state it leads to.
@@ -74,6 +93,7 @@ class Processor {
 
     const core::Libraries& libraries_;
     store::IncidentStore store_;
+    store::ExerciseStore exercises_;
     Metrics& metrics_;
 };
 

@@ -16,7 +16,8 @@ std::size_t TimerRunner::fire_due(amqp::MessageSink& sink) {
     Metrics& m = processor_.metrics();
     for (const auto& f : firings) {
         m.timer_lateness.observe(static_cast<double>(now - f.due) / core::kSecond);
-        outgoing.add(processor_.on_timer(f, clock_.now()));
+        for (const auto& applied : processor_.on_timer(f, clock_.now()))
+            outgoing.add(applied);
     }
     outgoing.flush(sink, processor_);
     m.timers_fired.inc({}, static_cast<double>(firings.size()));

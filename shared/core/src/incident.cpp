@@ -1,6 +1,7 @@
 #include <array>
 #include <cctype>
 
+#include <sonae/core/exercise.hpp>
 #include <sonae/core/incident.hpp>
 
 namespace sonae::core {
@@ -63,9 +64,14 @@ std::optional<std::string> tenant_of_incident(std::string_view text) {
     if (dot != std::string_view::npos) {
         tenant = std::string(text.substr(0, dot));
         id = text.substr(dot + 1);
-        if (tenant.empty() || tenant == "default")
+        // A drill's namespace "<tenant>~<exercise>" (core/exercise.hpp) may name "default".
+        const auto exercise = exercise_of(tenant);
+        const std::string base = base_tenant(tenant);
+        if (exercise ? !valid_exercise_id(*exercise) : base == "default")
             return std::nullopt;
-        for (char c : tenant) {
+        if (base.empty())
+            return std::nullopt;
+        for (char c : base) {
             const auto u = static_cast<unsigned char>(c);
             if (!(std::islower(u) || std::isdigit(u) || c == '-'))
                 return std::nullopt;

@@ -9,6 +9,7 @@ constexpr std::string_view kWait = "wait";
 constexpr std::string_view kEscalation = "esc";
 constexpr std::string_view kRto = "rto";
 constexpr std::string_view kPredict = "predict";
+constexpr std::string_view kInject = "inject";
 
 }  // namespace
 
@@ -28,6 +29,8 @@ std::optional<TimerId> TimerId::parse(std::string_view text) {
         return rto(std::move(rest));
     if (kind == kPredict)
         return predict(std::move(rest));
+    if (kind == kInject)
+        return inject(std::move(rest));
     if (kind == kEscalation) {
         const auto c2 = rest.find(':');
         if (c2 == std::string::npos)
@@ -59,6 +62,9 @@ std::string TimerId::str() const {
             break;
         case Kind::kPredict:
             k = kPredict;
+            break;
+        case Kind::kInject:
+            k = kInject;
             break;
     }
     std::string out(k);

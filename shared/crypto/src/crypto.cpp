@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
@@ -146,6 +147,17 @@ std::optional<std::string> jwt_rs256(std::string_view claims_json,
     if (!sig)
         return std::nullopt;
     return signing_input + "." + base64url_encode(*sig);
+}
+
+std::string openssl_errors() {
+    std::string out;
+    while (const unsigned long e = ERR_get_error()) {
+        std::array<char, 256> buf{};
+        ERR_error_string_n(e, buf.data(), buf.size());
+        out += out.empty() ? "" : "; ";
+        out += buf.data();
+    }
+    return out.empty() ? "unknown error" : out;
 }
 
 bool constant_time_equal(std::string_view a, std::string_view b) {

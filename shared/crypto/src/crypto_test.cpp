@@ -64,3 +64,12 @@ TEST_CASE("Standard Webhooks: verification refuses tampering, stale timestamps a
     CHECK_FALSE(webhooks::verify(secret, "n1", "10x0", sig, "{}", 1000));
     CHECK_FALSE(webhooks::sign("whsec_not*base64", "n1", 1, "{}").has_value());
 }
+
+TEST_CASE("openssl_errors drains the error queue into one line") {
+    CHECK(openssl_errors() == "unknown error");
+    CHECK_FALSE(sign_rs256("not a PEM key", "data").has_value());  // leaves OpenSSL errors queued
+    const std::string errors = openssl_errors();
+    CHECK(errors != "unknown error");
+    CHECK(errors.find("error:") != std::string::npos);
+    CHECK(openssl_errors() == "unknown error");
+}

@@ -18,6 +18,7 @@
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
+#include <sonae/crypto/crypto.hpp>
 #include <sonae/http/server.hpp>
 
 namespace sonae::http {
@@ -146,18 +147,6 @@ int no_passphrase(char* /*buf*/, int /*size*/, int /*rwflag*/, void* /*user*/) {
     return 0;
 }
 
-// Reads OpenSSL's error queue into one line.
-std::string openssl_errors() {
-    std::string out;
-    while (const unsigned long e = ERR_get_error()) {
-        char buf[256];
-        ERR_error_string_n(e, buf, sizeof buf);
-        out += out.empty() ? "" : "; ";
-        out += buf;
-    }
-    return out.empty() ? "unknown error" : out;
-}
-
 }  // namespace
 
 std::shared_ptr<ssl::context> make_tls_context(const std::string& cert_chain_file,
@@ -178,11 +167,11 @@ std::shared_ptr<ssl::context> make_tls_context(const std::string& cert_chain_fil
     ERR_clear_error();
     if (SSL_CTX_use_certificate_chain_file(native, cert_chain_file.c_str()) != 1) {
         throw std::runtime_error("cannot use certificate chain " + cert_chain_file + ": " +
-                                 openssl_errors());
+                                 crypto::openssl_errors());
     }
     if (SSL_CTX_use_PrivateKey_file(native, key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
         SSL_CTX_check_private_key(native) != 1) {
-        const std::string errors = openssl_errors();
+        const std::string errors = crypto::openssl_errors();
         // OpenSSL refuses a key that does not match the certificate while loading it: tell that
         // apart from a file that holds no usable key.
         std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_file(key_file.c_str(), "r"),

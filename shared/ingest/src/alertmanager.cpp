@@ -80,15 +80,36 @@ core::Result<core::Event> one_alert(const json& body, const json& alert, std::si
     e.severity = severity_from_name(severity).value_or(
         severity_from_name(priority).value_or(core::Severity::kMedium));
 
+    // ATT&CK as rule authors label it (`mitre_technique`, `mitre_tactic`), or in Falco's tags
+    // (`T1003`, `mitre_credential_access`) as Falcosidekick forwards them.
+    const std::string tags = pick(alert, body, "labels", "commonLabels", "tags");
+    const std::string techniques =
+        pick(alert, body, "labels", "commonLabels", "mitre_technique") + "\n" + tags;
+    std::string tactics = pick(alert, body, "labels", "commonLabels", "mitre_tactic");
+    for (std::size_t pos = 0; pos < tags.size();) {
+        std::size_t end = tags.find(',', pos);
+        if (end == std::string::npos) {
+            end = tags.size();
+        }
+        const std::string_view tag = trim(std::string_view(tags).substr(pos, end - pos));
+        if (lower(tag).rfind("mitre_", 0) == 0) {
+            tactics += "\n" + std::string(tag);
+        }
+        pos = end + 1;
+    }
     if (auto c = category_from_name(pick(alert, body, "labels", "commonLabels", "category"))) {
         e.category = *c;
     } else {
-        // Common annotations describe every alert of the group, so they are fair evidence too.
+        // Common annotations describe every alert of the group, so they are fair evidence too;
+        // so are Falco's rule name (label `rule`) and the ATT&CK labels.
         e.category =
             infer_category(alertname + "\n" + summary + "\n" + description + "\n" +
                            text(member_path(body, {"commonAnnotations", "summary"})) + "\n" +
-                           text(member_path(body, {"commonAnnotations", "description"})));
+                           text(member_path(body, {"commonAnnotations", "description"})) + "\n" +
+                           pick(alert, body, "labels", "commonLabels", "rule") + "\n" + techniques +
+                           "\n" + tactics);
     }
+    add_mitre_labels(e, techniques, tactics);
     e.classification = classification_from(member_path(alert, {"labels", "classification"}));
     if (!e.classification) {
         e.classification =

@@ -104,31 +104,42 @@ std::optional<Severity> severity_of(const json& obj) {
     return std::nullopt;
 }
 
-// Tactic and technique names and ids of kibana.alert.rule.threat, for the category rules.
-std::string threat_text(const json& alert) {
-    std::string out;
+// The rule's MITRE ATT&CK mapping (kibana.alert.rule.threat, or the ECS `threat` fields of the
+// event itself): tactic names, and technique ids and names.
+struct Threat {
+    std::string tactics;     // one name per line
+    std::string techniques;  // "<id> <name>" per line, sub-technique ids on lines of their own
+};
+
+Threat threat_of(const json& alert) {
+    Threat out;
     const json* threats = ecs(alert, "kibana.alert.rule.threat");
     if (threats == nullptr) {
         threats = ecs(alert, "signal.rule.threat");
     }
-    if (threats == nullptr || !threats->is_array()) {
-        return out;
-    }
-    for (const auto& t : *threats) {
-        out += text(member_path(t, {"tactic", "name"})) + "\n";
-        const json* techniques = member(t, "technique");
-        if (techniques == nullptr || !techniques->is_array()) {
-            continue;
-        }
-        for (const auto& tech : *techniques) {
-            out += text(member(tech, "id")) + " " + text(member(tech, "name")) + "\n";
-            if (const json* subs = member(tech, "subtechnique"); subs && subs->is_array()) {
-                for (const auto& sub : *subs) {
-                    out += text(member(sub, "id")) + "\n";
+    if (threats != nullptr && threats->is_array()) {
+        for (const auto& t : *threats) {
+            out.tactics += text(member_path(t, {"tactic", "name"})) + "\n";
+            const json* techniques = member(t, "technique");
+            if (techniques == nullptr || !techniques->is_array()) {
+                continue;
+            }
+            for (const auto& tech : *techniques) {
+                out.techniques +=
+                    text(member(tech, "id")) + " " + text(member(tech, "name")) + "\n";
+                if (const json* subs = member(tech, "subtechnique"); subs && subs->is_array()) {
+                    for (const auto& sub : *subs) {
+                        out.techniques += text(member(sub, "id")) + "\n";
+                    }
                 }
             }
         }
     }
+    // ECS threat fields on the document (endpoint alerts, third-party detections).
+    out.tactics += text(ecs(alert, "threat.tactic.name")) + "\n";
+    out.techniques += text(ecs(alert, "threat.technique.id")) + "\n" +
+                      text(ecs(alert, "threat.technique.subtechnique.id")) + "\n" +
+                      text(ecs(alert, "threat.technique.name")) + "\n";
     return out;
 }
 
@@ -194,13 +205,14 @@ core::Result<core::Event> one_alert(const json& alert, const json* wrapper, cons
         field(alert, nullptr, {"kibana.alert.rule.uuid", "signal.rule.id", "rule.uuid", "rule.id"});
     e.dedup_key = (rule.empty() ? e.title : rule) + (entity.empty() ? "" : "/" + entity);
 
+    const Threat threat = threat_of(alert);
     if (auto c = category_from_name(field(alert, wrapper, {"labels.category", "category"}))) {
         e.category = *c;
     } else {
-        e.category =
-            infer_category(e.title + "\n" + field(alert, wrapper, {"kibana.alert.reason"}) + "\n" +
-                           text(ecs(alert, "kibana.alert.rule.tags")) + "\n" +
-                           text(ecs(alert, "event.category")) + "\n" + threat_text(alert));
+        e.category = infer_category(
+            e.title + "\n" + field(alert, wrapper, {"kibana.alert.reason"}) + "\n" +
+            text(ecs(alert, "kibana.alert.rule.tags")) + "\n" + text(ecs(alert, "event.category")) +
+            "\n" + threat.tactics + threat.techniques);
     }
     for (std::string_view p : {"labels.classification", "classification"}) {
         if (!e.classification) {
@@ -224,6 +236,7 @@ core::Result<core::Event> one_alert(const json& alert, const json* wrapper, cons
     if (wrapper != nullptr) {
         add_label(e, "link", member(*wrapper, "link"));
     }
+    add_mitre_labels(e, threat.techniques, threat.tactics);
     // ECS `labels` are the admin's own key/value pairs.
     if (const json* labels = member(alert, "labels"); labels != nullptr && labels->is_object()) {
         for (const auto& [k, v] : labels->items()) {

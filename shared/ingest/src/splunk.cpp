@@ -99,12 +99,24 @@ Events adapt_splunk(const json& body, const AdaptContext& ctx) {
         }
     }
 
+    // MITRE ATT&CK as Splunk ES / Security Content annotate their searches (multivalue fields
+    // arrive as arrays or comma-joined), or as a search writes it itself.
+    std::string techniques;
+    for (const char* key :
+         {"annotations.mitre_attack", "annotations.mitre_attack.mitre_technique_id",
+          "mitre_technique_id", "mitre_technique"}) {
+        techniques += text(member(result, key)) + "\n";
+    }
+    std::string tactics;
+    for (const char* key : {"annotations.mitre_attack.mitre_tactic", "mitre_tactic"}) {
+        tactics += text(member(result, key)) + "\n";
+    }
     if (auto c = category_from_name(get("category"))) {
         e.category = *c;
     } else {
-        e.category =
-            infer_category(e.title + "\n" + get("signature") + "\n" + get("rule_name") + "\n" +
-                           get("rule_title") + "\n" + text(member(result, "category")));
+        e.category = infer_category(e.title + "\n" + get("signature") + "\n" + get("rule_name") +
+                                    "\n" + get("rule_title") + "\n" +
+                                    text(member(result, "category")) + "\n" + techniques + tactics);
     }
     e.classification = classification_from(member(result, "classification"));
     e.exercise = truthy(member(result, "exercise"));
@@ -118,6 +130,8 @@ Events adapt_splunk(const json& body, const AdaptContext& ctx) {
             add_label(e, "result." + k, &v);
         }
     }
+
+    add_mitre_labels(e, techniques, tactics);
 
     e.raw = body;
     finish(e, ctx, "Splunk alert");

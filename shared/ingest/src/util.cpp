@@ -405,122 +405,303 @@ bool truthy(const json* v) {
     return false;
 }
 
+namespace {
+
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+bool is_alnum(char c) {
+    return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+// ATT&CK technique ids and the category each stands for, in order of precedence: when an alert
+// carries several techniques, the earliest row wins (ransomware before the credential dumping
+// that preceded it; lateral movement with a valid account is an intrusion, a valid-account login
+// alone is an account compromise). A sub-technique row beats its parent's row for that id.
+constexpr auto kTechniques = std::to_array<std::pair<std::string_view, Category>>({
+    {"t1486", Category::kRansomware},  // Data Encrypted for Impact
+    {"t1498", Category::kDdos},        // Network Denial of Service
+    {"t1499", Category::kDdos},        // Endpoint Denial of Service
+    {"t1566", Category::kPhishing},    // Phishing
+    {"t1598", Category::kPhishing},    // Phishing for Information
+    {"t1041", Category::kDataLeak},    // Exfiltration Over C2 Channel
+    {"t1048", Category::kDataLeak},    // Exfiltration Over Alternative Protocol
+    {"t1567", Category::kDataLeak},    // Exfiltration Over Web Service
+    {"t1020", Category::kDataLeak},    // Automated Exfiltration
+    {"t1537", Category::kDataLeak},    // Transfer Data to Cloud Account
+    // Seen on our own hosts after a compromise (what EDR reports).
+    {"t1003", Category::kIntrusion},              // OS Credential Dumping
+    {"t1021", Category::kIntrusion},              // Remote Services (lateral movement)
+    {"t1570", Category::kIntrusion},              // Lateral Tool Transfer
+    {"t1569", Category::kIntrusion},              // System Services (PsExec)
+    {"t1047", Category::kIntrusion},              // Windows Management Instrumentation
+    {"t1558", Category::kIntrusion},              // Steal or Forge Kerberos Tickets
+    {"t1550.001", Category::kAccountCompromise},  // Application Access Token (cloud)
+    {"t1550", Category::kIntrusion},      // Use Alternate Authentication Material (pass the hash)
+    {"t1068", Category::kIntrusion},      // Exploitation for Privilege Escalation
+    {"t1490", Category::kIntrusion},      // Inhibit System Recovery (shadow copies deleted)
+    {"t1491", Category::kIntrusion},      // Defacement
+    {"t1505.003", Category::kIntrusion},  // Web Shell
+    {"t1190", Category::kIntrusion},      // Exploit Public-Facing Application
+    {"t1210", Category::kIntrusion},      // Exploitation of Remote Services
+    {"t1133", Category::kIntrusion},      // External Remote Services
+    // A stolen account used (cloud mail, chat): success, not an attempt.
+    {"t1078", Category::kAccountCompromise},      // Valid Accounts
+    {"t1114", Category::kAccountCompromise},      // Email Collection (forwarding rules)
+    {"t1528", Category::kAccountCompromise},      // Steal Application Access Token
+    {"t1539", Category::kAccountCompromise},      // Steal Web Session Cookie
+    {"t1621", Category::kAccountCompromise},      // MFA Request Generation
+    {"t1098.002", Category::kAccountCompromise},  // Additional Email Delegate Permissions
+    {"t1556.006", Category::kAccountCompromise},  // Multi-Factor Authentication (modified)
+    // Attempts.
+    {"t1110", Category::kIntrusion},  // Brute Force
+    {"t1595", Category::kIntrusion},  // Active Scanning
+    {"t1046", Category::kIntrusion},  // Network Service Discovery
+});
+
+// Keyword rules, most specific first: a ransomware alert often also mentions malware or an
+// intrusion, and a brute-force alert mentions credentials.
+constexpr auto kKeywords = std::to_array<std::pair<Category, std::string_view>>({
+    {Category::kRansomware, "ransom"},
+    {Category::kRansomware, "ランサム"},
+    {Category::kDdos, "ddos"},
+    {Category::kDdos, "denial of service"},
+    {Category::kDdos, "denial-of-service"},
+    {Category::kDdos, "dos attack"},
+    {Category::kDdos, "syn flood"},
+    {Category::kDdos, "udp flood"},
+    {Category::kDdos, "http flood"},
+    {Category::kDdos, "サービス妨害"},
+    {Category::kPhishing, "phish"},
+    {Category::kPhishing, "フィッシング"},
+    {Category::kPhishing, "標的型メール"},
+    {Category::kDataLeak, "data leak"},
+    {Category::kDataLeak, "data_leak"},
+    {Category::kDataLeak, "data loss"},
+    {Category::kDataLeak, "data_loss"},
+    {Category::kDataLeak, "exfiltrat"},
+    {Category::kDataLeak, "情報漏えい"},
+    {Category::kDataLeak, "情報漏洩"},
+    {Category::kDataLeak, "漏えい"},
+    {Category::kDataLeak, "漏洩"},
+    {Category::kMalware, "malware"},
+    {Category::kMalware, "virus"},
+    {Category::kMalware, "trojan"},
+    {Category::kMalware, "rootkit"},
+    {Category::kMalware, "rootcheck"},
+    {Category::kMalware, "spyware"},
+    {Category::kMalware, "backdoor"},
+    {Category::kMalware, "botnet"},
+    {Category::kMalware, "worm"},
+    {Category::kMalware, "command and control"},
+    {Category::kMalware, "c2 beacon"},
+    {Category::kMalware, "マルウェア"},
+    {Category::kMalware, "ウイルス"},
+    {Category::kMalware, "ウィルス"},
+    // Post-compromise activity on our hosts (EDR), before the "credential" of account takeover.
+    {Category::kIntrusion, "credential dump"},
+    {Category::kIntrusion, "credential_dump"},
+    {Category::kIntrusion, "credential access"},
+    {Category::kIntrusion, "credential_access"},
+    {Category::kIntrusion, "lsass"},
+    {Category::kIntrusion, "mimikatz"},
+    {Category::kIntrusion, "dcsync"},
+    {Category::kIntrusion, "ntds.dit"},
+    {Category::kIntrusion, "pass the hash"},
+    {Category::kIntrusion, "pass-the-hash"},
+    {Category::kIntrusion, "psexec"},
+    {Category::kIntrusion, "lateral movement"},
+    {Category::kIntrusion, "lateral_movement"},
+    {Category::kIntrusion, "lateral tool"},
+    {Category::kIntrusion, "remote execution"},
+    {Category::kIntrusion, "privilege escalation"},
+    {Category::kIntrusion, "privilege_escalation"},
+    {Category::kIntrusion, "横展開"},
+    {Category::kIntrusion, "認証情報の窃取"},
+    // Web content changed by someone else: defacement or a web shell.
+    {Category::kIntrusion, "defac"},
+    {Category::kIntrusion, "tamper"},
+    {Category::kIntrusion, "web shell"},
+    {Category::kIntrusion, "webshell"},
+    {Category::kIntrusion, "改ざん"},
+    {Category::kIntrusion, "改竄"},
+    {Category::kIntrusion, "brute"},
+    {Category::kIntrusion, "authentication_fail"},
+    {Category::kIntrusion, "authentication fail"},
+    {Category::kIntrusion, "failed login"},
+    {Category::kIntrusion, "failed logon"},
+    {Category::kIntrusion, "login failure"},
+    {Category::kIntrusion, "logon failure"},
+    {Category::kIntrusion, "failed password"},
+    {Category::kIntrusion, "invalid_login"},
+    {Category::kIntrusion, "invalid user"},
+    {Category::kIntrusion, "intrusion"},
+    {Category::kIntrusion, "exploit"},
+    {Category::kIntrusion, "initial access"},
+    {Category::kIntrusion, "initial_access"},
+    {Category::kIntrusion, "port scan"},
+    {Category::kIntrusion, "portscan"},
+    {Category::kIntrusion, "web_scan"},
+    {Category::kIntrusion, "sql injection"},
+    {Category::kIntrusion, "sql_injection"},
+    {Category::kIntrusion, "xss"},
+    {Category::kIntrusion, "web attack"},
+    {Category::kIntrusion, "web_attack"},
+    {Category::kIntrusion, "attack"},
+    {Category::kIntrusion, "不正アクセス"},
+    {Category::kIntrusion, "侵入"},
+    {Category::kAccountCompromise, "account compromise"},
+    {Category::kAccountCompromise, "account_compromise"},
+    {Category::kAccountCompromise, "compromised account"},
+    {Category::kAccountCompromise, "account takeover"},
+    {Category::kAccountCompromise, "impossible travel"},
+    {Category::kAccountCompromise, "atypical travel"},
+    {Category::kAccountCompromise, "risky sign-in"},
+    {Category::kAccountCompromise, "suspicious sign-in"},
+    {Category::kAccountCompromise, "unfamiliar sign-in"},
+    {Category::kAccountCompromise, "forwarding rule"},
+    {Category::kAccountCompromise, "inbox rule"},
+    {Category::kAccountCompromise, "mfa fatigue"},
+    {Category::kAccountCompromise, "oauth consent"},
+    {Category::kAccountCompromise, "session hijack"},
+    {Category::kAccountCompromise, "credential"},
+    {Category::kAccountCompromise, "不正ログイン"},
+    {Category::kAccountCompromise, "乗っ取り"},
+    {Category::kAccountCompromise, "なりすまし"},
+    {Category::kDeviceLoss, "device loss"},
+    {Category::kDeviceLoss, "device_loss"},
+    {Category::kDeviceLoss, "lost device"},
+    {Category::kDeviceLoss, "device lost"},
+    {Category::kDeviceLoss, "stolen"},
+    {Category::kDeviceLoss, "紛失"},
+    {Category::kDeviceLoss, "盗難"},
+    // Before the vendor rows: "vendor data centre outage" is an outage (no attacker); a vendor's
+    // security incident names no outage keyword.
+    {Category::kOutage, "outage"},
+    {Category::kOutage, "service down"},
+    {Category::kOutage, "instancedown"},
+    {Category::kOutage, "instance down"},
+    {Category::kOutage, "targetdown"},
+    {Category::kOutage, "target down"},
+    {Category::kOutage, "hostdown"},
+    {Category::kOutage, "host down"},
+    {Category::kOutage, "nodedown"},
+    {Category::kOutage, "node down"},
+    {Category::kOutage, "endpointdown"},
+    {Category::kOutage, "endpoint down"},
+    {Category::kOutage, "linkdown"},
+    {Category::kOutage, "link down"},
+    {Category::kOutage, "interfacedown"},
+    {Category::kOutage, "interface down"},
+    {Category::kOutage, "tunneldown"},
+    {Category::kOutage, "tunnel down"},
+    {Category::kOutage, "peerdown"},
+    {Category::kOutage, "peer down"},
+    {Category::kOutage, "probefailed"},
+    {Category::kOutage, "probe failed"},
+    {Category::kOutage, "probefailure"},
+    {Category::kOutage, "probe failure"},
+    {Category::kOutage, "probe_success"},
+    {Category::kOutage, "unreachable"},
+    {Category::kOutage, "unavailable"},
+    {Category::kOutage, "downtime"},
+    {Category::kOutage, "障害"},
+    {Category::kOutage, "停止"},
+    {Category::kOutage, "接続断"},
+    {Category::kOutage, "回線断"},
+    {Category::kOutage, "通信断"},
+    {Category::kOutage, "不通"},
+    {Category::kVendorIncident, "vendor"},
+    {Category::kVendorIncident, "supplier"},
+    {Category::kVendorIncident, "third party"},
+    {Category::kVendorIncident, "third-party"},
+    {Category::kVendorIncident, "委託先"},
+});
+
+// `id` is `key` or one of its sub-techniques (t1550.001 for t1550, not t15500).
+bool technique_matches(std::string_view id, std::string_view key) {
+    return id.size() >= key.size() && id.substr(0, key.size()) == key &&
+           (id.size() == key.size() || id[key.size()] == '.');
+}
+
+}  // namespace
+
+std::vector<std::string> technique_ids(std::string_view text) {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i + 5 <= text.size(); ++i) {
+        if ((text[i] != 'T' && text[i] != 't') || (i > 0 && is_alnum(text[i - 1])))
+            continue;
+        std::size_t j = i + 1;
+        while (j < text.size() && j - i <= 4 && is_digit(text[j]))
+            ++j;
+        if (j - i != 5 || (j < text.size() && is_alnum(text[j])))
+            continue;
+        // An optional three-digit sub-technique.
+        if (j + 4 <= text.size() && text[j] == '.' && is_digit(text[j + 1]) &&
+            is_digit(text[j + 2]) && is_digit(text[j + 3]) &&
+            (j + 4 == text.size() || !is_alnum(text[j + 4]))) {
+            j += 4;
+        }
+        std::string id(text.substr(i, j - i));
+        id[0] = 'T';
+        if (std::find(out.begin(), out.end(), id) == out.end())
+            out.push_back(std::move(id));
+        i = j - 1;
+    }
+    return out;
+}
+
 Category infer_category(std::string_view text) {
-    // Most specific first: a ransomware alert often also mentions malware or an intrusion, and a
-    // brute-force alert mentions credentials. Keywords are matched on lower-cased text.
-    static constexpr auto kRules = std::to_array<std::pair<Category, std::string_view>>({
-        {Category::kRansomware, "ransom"},
-        {Category::kRansomware, "t1486"},
-        {Category::kRansomware, "ランサム"},
-        {Category::kDdos, "ddos"},
-        {Category::kDdos, "denial of service"},
-        {Category::kDdos, "denial-of-service"},
-        {Category::kDdos, "dos attack"},
-        {Category::kDdos, "syn flood"},
-        {Category::kDdos, "udp flood"},
-        {Category::kDdos, "http flood"},
-        {Category::kDdos, "t1498"},
-        {Category::kDdos, "t1499"},
-        {Category::kDdos, "サービス妨害"},
-        {Category::kPhishing, "phish"},
-        {Category::kPhishing, "t1566"},
-        {Category::kPhishing, "フィッシング"},
-        {Category::kPhishing, "標的型メール"},
-        {Category::kDataLeak, "data leak"},
-        {Category::kDataLeak, "data_leak"},
-        {Category::kDataLeak, "data loss"},
-        {Category::kDataLeak, "data_loss"},
-        {Category::kDataLeak, "exfiltrat"},
-        {Category::kDataLeak, "t1041"},
-        {Category::kDataLeak, "t1048"},
-        {Category::kDataLeak, "t1567"},
-        {Category::kDataLeak, "情報漏えい"},
-        {Category::kDataLeak, "情報漏洩"},
-        {Category::kDataLeak, "漏えい"},
-        {Category::kDataLeak, "漏洩"},
-        {Category::kMalware, "malware"},
-        {Category::kMalware, "virus"},
-        {Category::kMalware, "trojan"},
-        {Category::kMalware, "rootkit"},
-        {Category::kMalware, "rootcheck"},
-        {Category::kMalware, "spyware"},
-        {Category::kMalware, "backdoor"},
-        {Category::kMalware, "botnet"},
-        {Category::kMalware, "worm"},
-        {Category::kMalware, "command and control"},
-        {Category::kMalware, "c2 beacon"},
-        {Category::kMalware, "マルウェア"},
-        {Category::kMalware, "ウイルス"},
-        {Category::kMalware, "ウィルス"},
-        {Category::kIntrusion, "brute"},
-        {Category::kIntrusion, "authentication_fail"},
-        {Category::kIntrusion, "authentication fail"},
-        {Category::kIntrusion, "failed login"},
-        {Category::kIntrusion, "failed logon"},
-        {Category::kIntrusion, "login failure"},
-        {Category::kIntrusion, "logon failure"},
-        {Category::kIntrusion, "failed password"},
-        {Category::kIntrusion, "invalid_login"},
-        {Category::kIntrusion, "invalid user"},
-        {Category::kIntrusion, "intrusion"},
-        {Category::kIntrusion, "exploit"},
-        {Category::kIntrusion, "t1110"},
-        {Category::kIntrusion, "t1133"},
-        {Category::kIntrusion, "t1190"},
-        {Category::kIntrusion, "t1210"},
-        {Category::kIntrusion, "initial access"},
-        {Category::kIntrusion, "lateral movement"},
-        {Category::kIntrusion, "privilege escalation"},
-        {Category::kIntrusion, "port scan"},
-        {Category::kIntrusion, "portscan"},
-        {Category::kIntrusion, "web_scan"},
-        {Category::kIntrusion, "sql injection"},
-        {Category::kIntrusion, "sql_injection"},
-        {Category::kIntrusion, "xss"},
-        {Category::kIntrusion, "web attack"},
-        {Category::kIntrusion, "web_attack"},
-        {Category::kIntrusion, "attack"},
-        {Category::kIntrusion, "不正アクセス"},
-        {Category::kIntrusion, "侵入"},
-        {Category::kAccountCompromise, "account compromise"},
-        {Category::kAccountCompromise, "account_compromise"},
-        {Category::kAccountCompromise, "compromised account"},
-        {Category::kAccountCompromise, "account takeover"},
-        {Category::kAccountCompromise, "impossible travel"},
-        {Category::kAccountCompromise, "credential"},
-        {Category::kAccountCompromise, "t1078"},
-        {Category::kAccountCompromise, "t1003"},
-        {Category::kAccountCompromise, "不正ログイン"},
-        {Category::kAccountCompromise, "なりすまし"},
-        {Category::kDeviceLoss, "device loss"},
-        {Category::kDeviceLoss, "device_loss"},
-        {Category::kDeviceLoss, "lost device"},
-        {Category::kDeviceLoss, "device lost"},
-        {Category::kDeviceLoss, "stolen"},
-        {Category::kDeviceLoss, "紛失"},
-        {Category::kDeviceLoss, "盗難"},
-        {Category::kVendorIncident, "vendor"},
-        {Category::kVendorIncident, "supplier"},
-        {Category::kVendorIncident, "third party"},
-        {Category::kVendorIncident, "third-party"},
-        {Category::kVendorIncident, "委託先"},
-        {Category::kOutage, "outage"},
-        {Category::kOutage, "service down"},
-        {Category::kOutage, "instancedown"},
-        {Category::kOutage, "instance down"},
-        {Category::kOutage, "unreachable"},
-        {Category::kOutage, "unavailable"},
-        {Category::kOutage, "downtime"},
-        {Category::kOutage, "障害"},
-        {Category::kOutage, "停止"},
-    });
     const std::string t = lower(text);
-    for (const auto& [category, keyword] : kRules) {
+    // Technique ids first: they are what the SIEM's detection logic says, titles are prose.
+    std::size_t best = kTechniques.size();
+    for (const auto& id : technique_ids(t)) {
+        const std::string lowered = lower(id);
+        std::size_t row = kTechniques.size();
+        std::size_t longest = 0;
+        for (std::size_t r = 0; r < kTechniques.size(); ++r) {
+            const std::string_view key = kTechniques[r].first;
+            if (key.size() > longest && technique_matches(lowered, key)) {
+                row = r;
+                longest = key.size();
+            }
+        }
+        best = std::min(best, row);
+    }
+    if (best < kTechniques.size())
+        return kTechniques[best].second;
+    for (const auto& [category, keyword] : kKeywords) {
         if (contains(t, keyword)) {
             return category;
         }
     }
     return Category::kOther;
+}
+
+void add_mitre_labels(core::Event& e, std::string_view techniques, std::string_view tactics) {
+    std::string ids;
+    for (const auto& id : technique_ids(techniques))
+        ids += (ids.empty() ? "" : ",") + id;
+    add_label(e, "mitre.technique", ids);
+    std::vector<std::string> names;
+    std::size_t pos = 0;
+    while (pos <= tactics.size()) {
+        std::size_t end = tactics.find_first_of(",\n", pos);
+        if (end == std::string_view::npos)
+            end = tactics.size();
+        std::string name(trim(tactics.substr(pos, end - pos)));
+        if (lower(name).rfind("mitre_", 0) == 0) {
+            name = name.substr(6);
+            std::replace(name.begin(), name.end(), '_', ' ');
+        }
+        if (!name.empty() && std::find(names.begin(), names.end(), name) == names.end())
+            names.push_back(std::move(name));
+        pos = end + 1;
+    }
+    std::string joined;
+    for (const auto& n : names)
+        joined += (joined.empty() ? "" : ",") + n;
+    add_label(e, "mitre.tactic", joined);
 }
 
 // --- Assets ------------------------------------------------------------------------------------

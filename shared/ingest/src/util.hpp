@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -79,8 +80,17 @@ std::optional<core::Category> category_from_name(std::string_view name);
 std::optional<core::Classification> classification_from(const json* v);
 // true, "true", "yes", "1", "on".
 bool truthy(const json* v);
-// Keyword rules over free text (rule names, groups, MITRE ids and tactics); kOther when none.
+// The category of an alert from what its SIEM says (docs/ingest.md, "Category rules"): MITRE
+// ATT&CK technique ids found in `text` decide first (the most specific id wins: T1550.001 before
+// T1550), then keyword rules over the text (rule names, groups, tactics, alert names); kOther
+// when nothing matches.
 core::Category infer_category(std::string_view text);
+// ATT&CK technique ids (T1003, T1021.002) in free text, upper-cased, without repeats, in order.
+std::vector<std::string> technique_ids(std::string_view text);
+// The format-independent ATT&CK labels playbooks match on: `mitre.technique` (the ids found in
+// `techniques`, comma-joined) and `mitre.tactic` (the tactic names of `tactics`, split on commas
+// and line breaks; Falco-style tags `mitre_lateral_movement` become `lateral movement`).
+void add_mitre_labels(core::Event& e, std::string_view techniques, std::string_view tactics);
 
 // --- Assets ------------------------------------------------------------------------------------
 bool looks_like_ip(std::string_view s);

@@ -112,6 +112,9 @@ Events adapt_wazuh(const json& body, const AdaptContext& ctx) {
         add_label(e, "data.dstuser", member(*data, "dstuser"));
     }
     add_label(e, "syscheck.path", member_path(body, {"syscheck", "path"}));
+    if (mitre != nullptr) {
+        add_mitre_labels(e, text(member(*mitre, "id")), text(member(*mitre, "tactic")));
+    }
 
     e.raw = body;
     finish(e, ctx, "Wazuh alert");

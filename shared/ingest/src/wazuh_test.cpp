@@ -32,7 +32,10 @@ TEST_CASE("wazuh: fixture maps field by field") {
                                    {"manager.name", "wazuh-mgr"},
                                    {"decoder.name", "syscheck_integrity_changed"},
                                    {"location", "syscheck"},
-                                   {"id", "1775005323.8812"}});
+                                   {"id", "1775005323.8812"},
+                                   // the format-independent ATT&CK labels playbooks match on
+                                   {"mitre.technique", "T1486"},
+                                   {"mitre.tactic", "Impact"}});
     CHECK_FALSE(e.classification.has_value());
     CHECK_FALSE(e.exercise);
     CHECK(e.raw == body);

@@ -9,6 +9,7 @@
 #include <openssl/x509v3.h>
 #include <sys/time.h>
 
+#include <sonae/crypto/crypto.hpp>
 #include <sonae/redis/redis.hpp>
 
 namespace sonae::redis {
@@ -33,22 +34,11 @@ std::string sha1_hex(const std::string& s) {
     return out;
 }
 
-std::string openssl_errors() {
-    std::string out;
-    while (const unsigned long e = ERR_get_error()) {
-        char buf[256];
-        ERR_error_string_n(e, buf, sizeof buf);
-        out += out.empty() ? "" : "; ";
-        out += buf;
-    }
-    return out.empty() ? "unknown error" : out;
-}
-
 std::shared_ptr<ssl_ctx_st> make_tls_context(const std::string& ca_file) {
     ERR_clear_error();
     std::shared_ptr<ssl_ctx_st> ctx(SSL_CTX_new(TLS_client_method()), SSL_CTX_free);
     if (!ctx) {
-        throw IoError("redis: cannot create a TLS context: " + openssl_errors());
+        throw IoError("redis: cannot create a TLS context: " + crypto::openssl_errors());
     }
     SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
     SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
@@ -58,7 +48,7 @@ std::shared_ptr<ssl_ctx_st> make_tls_context(const std::string& ca_file) {
     if (ok != 1) {
         throw IoError("redis: cannot load the CA certificates " +
                       (ca_file.empty() ? std::string("of the system") : ca_file) + ": " +
-                      openssl_errors());
+                      crypto::openssl_errors());
     }
     return ctx;
 }
@@ -221,7 +211,7 @@ void Connection::start_tls(int fd) {
     ERR_clear_error();
     std::unique_ptr<ssl_st, SslDeleter> ssl(SSL_new(tls_context_.get()));
     if (!ssl || SSL_set_fd(ssl.get(), fd) != 1) {
-        throw IoError("redis: cannot start TLS: " + openssl_errors());
+        throw IoError("redis: cannot start TLS: " + crypto::openssl_errors());
     }
     // The certificate must name the host we asked for: its IP address, or its DNS name (also
     // sent as SNI).
@@ -249,8 +239,9 @@ void Connection::start_tls(int fd) {
         if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
             throw TimeoutError(where + ": timeout");
         }
-        throw IoError(where + ": " +
-                      (err == SSL_ERROR_SSL ? openssl_errors() : std::string("connection closed")));
+        throw IoError(
+            where + ": " +
+            (err == SSL_ERROR_SSL ? crypto::openssl_errors() : std::string("connection closed")));
     }
     tls_ = std::move(ssl);
 }
@@ -258,7 +249,7 @@ void Connection::start_tls(int fd) {
 void Connection::fail_tls(int rc, const char* what) {
     const int err = SSL_get_error(tls_.get(), rc);
     const bool timeout = err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE;
-    std::string detail = err == SSL_ERROR_SSL ? openssl_errors() : "connection closed";
+    std::string detail = err == SSL_ERROR_SSL ? crypto::openssl_errors() : "connection closed";
     drop();
     if (timeout) {
         throw TimeoutError(std::string("redis: timeout: TLS ") + what);

@@ -78,6 +78,8 @@ void Run::on_timer(const TimerId& id, TimePoint due) {
         }
         case TimerId::Kind::kPredict:
             break;  // settle() re-projects after every input
+        case TimerId::Kind::kInject:
+            break;  // a drill's, never an incident's (the orchestrator fires it)
     }
 }
 

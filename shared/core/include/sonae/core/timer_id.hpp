@@ -1,7 +1,7 @@
 // The id of a timer an incident holds: one parse and one format instead of string prefixes.
 // The text form ("due:<step>", "soon:<step>", "wait:<step>", "esc:<rule>",
-// "esc:<rule>:<service>", "rto:<service>", "predict:<service>") is what incident state and Redis
-// store.
+// "esc:<rule>:<service>", "rto:<service>", "predict:<service>", "inject:<n>") is what incident
+// state and Redis store.
 #pragma once
 
 #include <optional>
@@ -18,6 +18,7 @@ struct TimerId {
         kEscalation,  // an escalation rule (per service for RTO fractions)
         kRto,         // a service's RTO deadline
         kPredict,     // the projection of a service's recovery crosses its deadline
+        kInject,      // a live drill's inject or scripted player action (subject: its index)
     };
     Kind kind = Kind::kDue;
     std::string subject;  // step (due, soon, wait), rule (escalation) or service (rto, predict)
@@ -31,6 +32,7 @@ struct TimerId {
     }
     static TimerId rto(std::string service) { return {Kind::kRto, std::move(service), {}}; }
     static TimerId predict(std::string service) { return {Kind::kPredict, std::move(service), {}}; }
+    static TimerId inject(std::string index) { return {Kind::kInject, std::move(index), {}}; }
 
     static std::optional<TimerId> parse(std::string_view text);
     std::string str() const;

@@ -24,6 +24,10 @@ std::optional<std::string> sign_rs256(std::string_view pem_private_key, std::str
 std::optional<std::string> jwt_rs256(std::string_view claims_json,
                                      std::string_view pem_private_key);
 
+// Drains this thread's OpenSSL error queue into one line ("a; b"), or "unknown error" when it
+// is empty: the detail of a TLS or key-loading failure.
+std::string openssl_errors();
+
 // Compares in time independent of where the inputs differ (length is not hidden).
 bool constant_time_equal(std::string_view a, std::string_view b);
 

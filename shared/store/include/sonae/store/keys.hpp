@@ -108,6 +108,14 @@ struct Keys {
     // HASH of API tokens: SHA-256 (hex) of the token -> {"name","tenant","role","created_at"}
     // (sonae token create). Global: a token names its tenant.
     std::string tokens() const { return prefix + ":tokens"; }
+    // Live drills (store/exercises.hpp), in the tenant's keys: ZSET exercise id by start time;
+    // HASH {meta, plan, state, started_at, speed, paused_total, paused_at, stopped_at}.
+    std::string exercises(const std::string& tenant) const { return t(tenant) + "exercises"; }
+    std::string exercise(const std::string& tenant, const std::string& id) const {
+        return t(tenant) + "ex:" + id;
+    }
+    // ZSET of timer members of a drill's namespace that came due while it was paused.
+    std::string parked_timers(const std::string& ns) const { return t(ns) + "parked"; }
     // STRING marker: HTTP action executed (its result was published)
     std::string action_done(const std::string& tenant, const std::string& action) const {
         return t(tenant) + "action:" + action;
