@@ -11,9 +11,13 @@ SONAE_PACKAGES=(
   libutf8proc-dev libcsv-dev
   redis-server rabbitmq-server
 )
-# What only the tests need: a real SMTP server, openssl for test keys, and Prometheus (and
-# promtool) to scrape the services.
-SONAE_TEST_PACKAGES=(python3-aiosmtpd openssl prometheus)
+# What only the tests need: a real SMTP server, openssl for test keys, Prometheus (and
+# promtool) to scrape the services, and headless Chromium with Node.js for the browser tests
+# (tests/browser; a Japanese font so that screenshots show text).
+SONAE_TEST_PACKAGES=(python3-aiosmtpd openssl prometheus chromium nodejs fonts-ipafont-gothic)
+# Debian's npm, unless a Node.js that bundles its own (NodeSource's, which conflicts with it) is
+# already there.
+command -v npm >/dev/null 2>&1 || SONAE_TEST_PACKAGES+=(npm)
 SONAE_PGIDS=()
 
 log() { printf '\033[1;34m[sonae]\033[0m %s\n' "$*" >&2; }
@@ -43,6 +47,18 @@ ensure_packages() {
   [ "$created_policy" -eq 1 ] && as_root rm -f "$policy"
   # Debian's package leaves its own epmd behind when it could start it; ours use private ports.
   return 0
+}
+
+# npm ci into DIR/node_modules (the browser tests' playwright-core, pinned by DIR's
+# package-lock.json) unless it is already installed from the current lock file.
+ensure_node_modules() {
+  local dir="$1"
+  if [ -f "$dir/node_modules/.package-lock.json" ] &&
+     [ ! "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    return 0
+  fi
+  log "npm ci in $dir"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
 }
 
 # sonae_build DIR TYPE [cmake args...] [-- targets...]: configure once, build incrementally.

@@ -242,13 +242,20 @@ core::Result<json> assess_rto_risk(const Scenario& scenario, const core::Engine&
     const auto runs = static_cast<std::size_t>(options.runs);
     std::vector<std::vector<ServiceRun>> results(runs);
     std::vector<std::string> errors(runs);
+    std::set<std::string> varied;
+    for (const auto& v : options.vary)
+        varied.insert(v.step);
+    Options base = options.base;
+    base.until_recovered = true;
+    const Fork fork(scenario, engine, base, varied);
     auto work = [&](std::size_t first, std::size_t stride) {
         for (std::size_t k = first; k < runs; k += stride) {
             std::mt19937_64 rng(splitmix64(options.seed + k));
             Options o = options.base;
+            o.until_recovered = true;
             for (const auto& v : options.vary)
                 o.what_if[v.step] = sample(v.distribution, rng);
-            auto drill = run_drill(scenario, engine, o);
+            auto drill = fork.run(o);
             if (!drill) {
                 errors[k] = drill.error().message;
                 continue;

@@ -1,5 +1,7 @@
 #include <algorithm>
 #include <cmath>
+#include <memory>
+#include <optional>
 #include <queue>
 #include <set>
 
@@ -27,7 +29,7 @@ struct Item {
 class Simulation {
   public:
     Simulation(const Scenario& s, const core::Engine& e, const Options& o)
-        : s_(s), engine_(e), options_(o) {
+        : s_(s), engine_(e), options_(&o) {
         // A step some player completes, skips, fails or decides is theirs, not the auto-player's.
         for (const auto& p : s_.players) {
             auto c = core::parse_command(p.command);
@@ -39,27 +41,47 @@ class Simulation {
     }
 
     core::Result<Drill> run() {
+        start();
+        return finish();
+    }
+
+    // Queues the injects and the scripted players; then step() handles one item at a time.
+    void start() {
         for (std::size_t i = 0; i < s_.injects.size(); ++i)
             push(s_.start + s_.injects[i].at, Item::Kind::kInject, i);
+        injects_left_ = s_.injects.size();
         for (std::size_t i = 0; i < s_.players.size(); ++i)
             push(s_.start + s_.players[i].at, Item::Kind::kPlayer, i);
-        const TimePoint end = s_.start + s_.duration;
-        std::size_t guard = 0;
-        while (!queue_.empty()) {
-            Item item = queue_.top();
-            queue_.pop();
-            if (item.at > end)
+    }
+
+    // Handles the next item; false once the drill is over (nothing left or past its end).
+    core::Result<bool> step() {
+        if (queue_.empty() || queue_.top().at > end())
+            return false;
+        if (options_->until_recovered && injects_left_ == 0 && all_recovered())
+            return false;
+        Item item = queue_.top();
+        queue_.pop();
+        if (++handled_ > 1000000)
+            return core::Error{core::ErrorCode::kInternal, "simulation does not terminate", ""};
+        now_ = item.at;
+        if (auto r = handle(item); !r)
+            return r.error();
+        return true;
+    }
+
+    core::Result<Drill> finish() {
+        while (true) {
+            auto more = step();
+            if (!more)
+                return more.error();
+            if (!*more)
                 break;
-            if (++guard > 1000000)
-                return core::Error{core::ErrorCode::kInternal, "simulation does not terminate", ""};
-            now_ = item.at;
-            if (auto r = handle(item); !r)
-                return r.error();
         }
         Drill d;
         d.records = std::move(cases_);
         d.log.start = s_.start;
-        d.log.end = end;
+        d.log.end = end();
         d.log.last_activity = now_;
         d.log.events = events_;
         d.log.messages = std::move(messages_);
@@ -67,6 +89,11 @@ class Simulation {
         d.log.unmatched_events = std::move(unmatched_);
         return d;
     }
+
+    // Records whether a duration of one of these steps was asked for (see Fork).
+    void watch(const std::set<std::string>* steps) { watch_ = steps; }
+    bool touched() const { return touched_; }
+    void use(const Options& options) { options_ = &options; }
 
   private:
     void push_timer(TimePoint at, std::size_t index, const core::TimerId& timer) {
@@ -92,7 +119,9 @@ class Simulation {
     }
 
     Duration player_duration(const core::Step& step, const core::Incident& incident) const {
-        if (auto it = options_.what_if.find(step.id); it != options_.what_if.end())
+        if (watch_ != nullptr && watch_->count(step.id) != 0)
+            touched_ = true;
+        if (auto it = options_->what_if.find(step.id); it != options_->what_if.end())
             return it->second;
         if (auto it = s_.durations.find(step.id); it != s_.durations.end())
             return it->second;
@@ -128,14 +157,26 @@ class Simulation {
         }
         if (!s_.auto_players || pb == nullptr)
             return;
-        for (const auto& step : pb->steps) {
+        // Steps this transition activated: one ordered walk over both step maps (same keys).
+        std::vector<const std::string*> activated;
+        auto old = before.steps.begin();
+        for (const auto& [id, st] : c.incident.steps) {
+            if (st.status != core::StepStatus::kActive)
+                continue;
+            while (old != before.steps.end() && old->first < id)
+                ++old;
+            if (old == before.steps.end() || old->first != id ||
+                old->second.status != core::StepStatus::kActive)
+                activated.push_back(&id);
+        }
+        if (activated.empty())
+            return;
+        for (const auto& step : pb->steps) {  // in playbook order, as the queue's ties want
             if (step.type != core::StepType::kTask && step.type != core::StepType::kDecision)
                 continue;
-            const auto& st = c.incident.steps[step.id];
-            const auto old = before.steps.find(step.id);
-            const bool was_active =
-                old != before.steps.end() && old->second.status == core::StepStatus::kActive;
-            if (st.status != core::StepStatus::kActive || was_active || scripted_.count(step.id))
+            if (std::none_of(activated.begin(), activated.end(),
+                             [&](const std::string* id) { return *id == step.id; }) ||
+                scripted_.count(step.id))
                 continue;
             core::Command cmd;
             cmd.step = step.id;
@@ -159,12 +200,13 @@ class Simulation {
         return core::incident_id_prefix(tenant) + "INC-" + day + "-" + n;
     }
 
-    core::Result<core::Ok> apply(std::size_t k, const core::Input& input,
-                                 const std::string& label) {
+    // `label` names the input in rejected_commands; made only when the engine refuses it.
+    template <typename Label>
+    core::Result<core::Ok> apply(std::size_t k, const core::Input& input, const Label& label) {
         auto tr = engine_.apply(cases_[k].incident, input, now_);
         if (!tr) {
             rejected_.push_back({{"at_seconds", (now_ - s_.start) / core::kSecond},
-                                 {"command", label},
+                                 {"command", label()},
                                  {"error", tr.error().message}});
             return core::Ok{};
         }
@@ -181,6 +223,7 @@ class Simulation {
     core::Result<core::Ok> handle(const Item& item) {
         switch (item.kind) {
             case Item::Kind::kInject:
+                --injects_left_;
                 return inject(s_.injects[item.index]);
             case Item::Kind::kPlayer: {
                 const PlayerAction& p = s_.players[item.index];
@@ -209,7 +252,8 @@ class Simulation {
                 auto cmd = core::parse_command(p.command);
                 if (!cmd)
                     return cmd.error();
-                return apply(k, core::CommandInput{p.as, p.permission, *cmd}, p.command);
+                return apply(k, core::CommandInput{p.as, p.permission, *cmd},
+                             [&p] { return p.command; });
             }
             case Item::Kind::kTimer: {
                 // A timer the incident no longer holds (cancelled, moved) is ignored by the
@@ -219,16 +263,16 @@ class Simulation {
                 if (held == timers.end() || held->second != item.at)
                     return core::Ok{};
                 return apply(item.index, core::TimerInput{item.timer, item.at},
-                             "timer " + item.timer.str());
+                             [&item] { return "timer " + item.timer.str(); });
             }
             case Item::Kind::kAuto:
                 return apply(
                     item.index,
                     core::CommandInput{item.id, core::Permission::kCommander, item.command},
-                    core::format_command(item.command));
+                    [&item] { return core::format_command(item.command); });
             case Item::Kind::kActionResult:
                 return apply(item.index, core::ActionResultInput{item.id, true, 200, "simulated"},
-                             "http " + item.id);
+                             [&item] { return "http " + item.id; });
         }
         return core::Ok{};
     }
@@ -271,7 +315,9 @@ class Simulation {
             // Correlation is per tenant, as in Redis.
             const std::string key = e.tenant + "\n" + e.dedup_key;
             if (auto it = open_by_key_.find(key); it != open_by_key_.end()) {
-                if (auto r = apply(it->second, core::EventInput{e}, "event " + e.id); !r)
+                if (auto r =
+                        apply(it->second, core::EventInput{e}, [&e] { return "event " + e.id; });
+                    !r)
                     return r;
                 continue;
             }
@@ -294,7 +340,25 @@ class Simulation {
 
     const Scenario& s_;
     const core::Engine& engine_;
-    const Options& options_;
+    TimePoint end() const { return s_.start + s_.duration; }
+
+    bool all_recovered() const {
+        if (cases_.empty())
+            return false;
+        for (const auto& c : cases_) {
+            for (const auto& svc : c.incident.services) {
+                if (svc.recovered_at == 0)
+                    return false;
+            }
+        }
+        return true;
+    }
+
+    std::size_t injects_left_ = 0;
+    const Options* options_;
+    const std::set<std::string>* watch_ = nullptr;
+    mutable bool touched_ = false;  // set by player_duration()
+    std::size_t handled_ = 0;
     std::priority_queue<Item, std::vector<Item>, std::greater<>> queue_;
     std::uint64_t seq_ = 0;
     TimePoint now_ = 0;
@@ -314,6 +378,51 @@ class Simulation {
 core::Result<Drill> run_drill(const Scenario& scenario, const core::Engine& engine,
                               const Options& options) {
     return Simulation(scenario, engine, options).run();
+}
+
+struct Fork::Impl {
+    std::optional<Simulation> prefix;
+    std::optional<core::Error> error;
+};
+
+Fork::Fork(const Scenario& scenario, const core::Engine& engine, const Options& base,
+           const std::set<std::string>& varied)
+    : impl_(std::make_unique<Impl>()) {
+    // Where the first varied duration is asked for: every run is the same up to that item.
+    Simulation probe(scenario, engine, base);
+    probe.watch(&varied);
+    probe.start();
+    std::size_t shared = 0;
+    while (!probe.touched()) {
+        auto more = probe.step();
+        if (!more) {
+            impl_->error = more.error();
+            return;
+        }
+        if (!*more)
+            break;
+        ++shared;
+    }
+    if (probe.touched())
+        --shared;  // the item that asked is each run's own
+    impl_->prefix.emplace(scenario, engine, base);
+    impl_->prefix->start();
+    for (std::size_t i = 0; i < shared; ++i) {
+        if (auto more = impl_->prefix->step(); !more) {
+            impl_->error = more.error();
+            return;
+        }
+    }
+}
+
+Fork::~Fork() = default;
+
+core::Result<Drill> Fork::run(const Options& options) const {
+    if (impl_->error)
+        return *impl_->error;
+    Simulation copy = *impl_->prefix;
+    copy.use(options);
+    return copy.finish();
 }
 
 core::Result<json> simulate(const Scenario& scenario, const core::Engine& engine,

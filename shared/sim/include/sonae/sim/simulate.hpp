@@ -5,7 +5,9 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -76,6 +78,9 @@ core::Result<Scenario> parse_scenario(const core::LocatedJson& doc, const std::s
 struct Options {
     std::map<std::string, core::Duration> what_if;  // step id -> how long players take
     Lang lang = Lang::kJa;                          // of the report's findings
+    // Stop once every service clock of every incident has recovered and no inject is left: what
+    // follows cannot change a recovery (RTO risk runs; a report wants the whole drill).
+    bool until_recovered = false;
 };
 
 // What a simulated drill leaves: the incidents in opening order and the drill's log.
@@ -87,6 +92,26 @@ struct Drill {
 // Runs the scenario to its end (or until nothing is left to happen).
 core::Result<Drill> run_drill(const Scenario& scenario, const core::Engine& engine,
                               const Options& options = {});
+
+// Many runs that differ only in the durations of `varied` steps (RTO risk): the part of the drill
+// before any of those steps starts is the same in all of them, so it is simulated once and each
+// run continues a copy of it. run() gives what run_drill gives for the same options; it may be
+// called from several threads at once.
+class Fork {
+  public:
+    Fork(const Scenario& scenario, const core::Engine& engine, const Options& base,
+         const std::set<std::string>& varied);
+    ~Fork();
+    Fork(const Fork&) = delete;
+    Fork& operator=(const Fork&) = delete;
+
+    // `options` must equal `base` but for the varied steps' what-ifs.
+    core::Result<Drill> run(const Options& options) const;
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
 
 // run_drill, then build_report: the report.json of the drill.
 core::Result<nlohmann::json> simulate(const Scenario& scenario, const core::Engine& engine,
