@@ -3,6 +3,7 @@
 // (store/exercises.hpp); the orchestrator's timers fire its injects on the drill clock.
 #include <algorithm>
 #include <limits>
+#include <variant>
 
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
@@ -91,6 +92,24 @@ std::optional<DrillState> read_drill(redis::Connection& c, const store::Keys& ke
     }
     d.own_timeline = parse_entries(s.timeline_page(ns, d.exercise.id, 0, kMaxEntries).first);
     return d;
+}
+
+// The drill `ref` (tenant, id) read from Redis, or the answer when Redis cannot be read (503)
+// or there is no such drill (404). Arguments by value: they outlive the caller's co_await.
+asio::awaitable<std::variant<DrillState, http::Response>> fetch_drill(
+    RedisWorker& redis, store::Keys keys, std::pair<std::string, std::string> ref, bool timelines,
+    std::string id, unsigned version) {
+    std::function<std::optional<DrillState>(redis::Connection&)> read =
+        [keys, ref, timelines](redis::Connection& c) {
+            return read_drill(c, keys, ref.first, ref.second, timelines);
+        };
+    auto found =
+        co_await redis.async_run<std::optional<DrillState>>(std::move(read), asio::use_awaitable);
+    if (!found)
+        co_return redis_down(version);
+    if (!*found)
+        co_return no_exercise(id, version);
+    co_return std::move(**found);
 }
 
 }  // namespace
@@ -260,19 +279,10 @@ asio::awaitable<http::Response> Api::exercise(const api::Principal& who, const s
         co_return no_exercise(id, version);
     if (redis_ == nullptr)
         co_return redis_down(version);
-    const store::Keys keys = keys_;
-    const auto [tenant, xid] = *ref;
-    std::function<std::optional<DrillState>(redis::Connection&)> read =
-        [keys, tenant, xid](redis::Connection& c) {
-            return read_drill(c, keys, tenant, xid, false);
-        };
-    auto found =
-        co_await redis_->async_run<std::optional<DrillState>>(std::move(read), asio::use_awaitable);
-    if (!found)
-        co_return redis_down(version);
-    if (!*found)
-        co_return no_exercise(id, version);
-    const DrillState& d = **found;
+    auto found = co_await fetch_drill(*redis_, keys_, *ref, false, id, version);
+    if (auto* answer = std::get_if<http::Response>(&found))
+        co_return std::move(*answer);
+    const DrillState& d = std::get<DrillState>(found);
     const core::TimePoint now = clock_.now();
     json out = exercise_json(d.exercise, now);
     const core::TimePoint drill_now =
@@ -347,19 +357,11 @@ asio::awaitable<http::Response> Api::exercise_report(const api::Principal& who,
                         "lang");
     if (redis_ == nullptr || scenario_schema_ == nullptr)
         co_return redis_down(version);
-    const store::Keys keys = keys_;
-    const auto [tenant, xid] = *ref;
-    std::function<std::optional<DrillState>(redis::Connection&)> read =
-        [keys, tenant, xid](redis::Connection& c) {
-            return read_drill(c, keys, tenant, xid, true);
-        };
-    auto found =
-        co_await redis_->async_run<std::optional<DrillState>>(std::move(read), asio::use_awaitable);
-    if (!found)
-        co_return redis_down(version);
-    if (!*found)
-        co_return no_exercise(id, version);
-    const DrillState& d = **found;
+    auto found = co_await fetch_drill(*redis_, keys_, *ref, true, id, version);
+    if (auto* answer = std::get_if<http::Response>(&found))
+        co_return std::move(*answer);
+    const DrillState& d = std::get<DrillState>(found);
+    const auto& [tenant, xid] = *ref;
     const core::Library* lib = library(tenant);
     if (lib == nullptr)
         co_return no_exercise(id, version);
