@@ -506,6 +506,14 @@ asio::awaitable<http::Response> Api::post_command(const api::Principal& who, con
         co_await async_publish(publisher_, std::move(messages), asio::use_awaitable);
     if (!outcome.ok) {
         spdlog::warn("api: command {} not accepted: {}", m.id, outcome.error);
+        // Not sent: its pending marker would answer "pending" for an hour. (Best effort: if
+        // Redis fails too, the marker expires.)
+        const std::string marker = keys.command_result(t, cid);
+        std::function<bool(redis::Connection&)> forget = [marker](redis::Connection& c) {
+            c.command({"DEL", marker});
+            return true;
+        };
+        co_await redis_->async_run<bool>(std::move(forget), asio::use_awaitable);
         auto res = error(core::ErrorCode::kUnavailable,
                          "the message broker is unavailable; retry later", version);
         res.set(bhttp::field::retry_after, "5");

@@ -787,3 +787,18 @@ TEST_CASE("detail and services: steps with owners and due times, RTO time left")
     CHECK(s["services"][1]["open_incidents"].empty());
     CHECK(s["services"][1]["time_left_seconds"].is_null());
 }
+
+TEST_CASE("commands: one the broker did not take leaves no pending answer behind") {
+    Fixture f;
+    const std::string inc = f.open("default", "k-refused");
+    auto pending = [&] {
+        return f.redis.command({"KEYS", f.keys.prefix + ":default:cmd:*"}).elements().size();
+    };
+    const auto before = pending();
+    f.publisher.refuse_ = true;
+    CHECK(f.command(inc, "tok-responder", "ack").result_int() == 503);
+    CHECK(pending() == before);
+    f.publisher.refuse_ = false;
+    CHECK(f.command(inc, "tok-responder", "ack").result_int() == 202);
+    CHECK(pending() == before + 1);
+}
