@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <limits>
+#include <variant>
 
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/field.hpp>
@@ -248,6 +249,17 @@ asio::awaitable<std::optional<http::Response>> Api::handle(http::Request& req,
     co_return res;
 }
 
+std::variant<std::string, http::Response> Api::incident_tenant(const api::Principal& who,
+                                                               const std::string& id,
+                                                               unsigned version) const {
+    const auto tenant = core::tenant_of_incident(id);
+    if (!tenant || !who.sees(*tenant))
+        return no_incident(id, version);
+    if (redis_ == nullptr)
+        return redis_down(version);
+    return *tenant;
+}
+
 core::Result<std::vector<std::string>> Api::tenants_for(const api::Principal& who,
                                                         const Params& query) const {
     auto it = query.find("tenant");
@@ -336,13 +348,11 @@ asio::awaitable<http::Response> Api::list_incidents(const api::Principal& who, c
 
 asio::awaitable<http::Response> Api::incident(const api::Principal& who, const std::string& id,
                                               unsigned version) {
-    const auto tenant = core::tenant_of_incident(id);
-    if (!tenant || !who.sees(*tenant))
-        co_return no_incident(id, version);
-    if (redis_ == nullptr)
-        co_return redis_down(version);
+    auto readable = incident_tenant(who, id, version);
+    if (auto* answer = std::get_if<http::Response>(&readable))
+        co_return std::move(*answer);
     const store::Keys keys = keys_;
-    const std::string t = *tenant;
+    const std::string t = std::get<std::string>(readable);
     const core::TimePoint now = clock_.now();
     // A drill's incident is shown on its drill clock (core/exercise.hpp).
     using Found = std::optional<std::pair<core::Incident, core::TimePoint>>;
@@ -379,14 +389,12 @@ asio::awaitable<http::Response> Api::timeline(const api::Principal& who, const s
     const auto limit = int_param(query, "limit", 100, 1, 500);
     if (!limit)
         co_return Gateway::error_response(limit.error(), version);
-    const auto tenant = core::tenant_of_incident(id);
-    if (!tenant || !who.sees(*tenant))
-        co_return no_incident(id, version);
-    if (redis_ == nullptr)
-        co_return redis_down(version);
+    auto readable = incident_tenant(who, id, version);
+    if (auto* answer = std::get_if<http::Response>(&readable))
+        co_return std::move(*answer);
     using Page = std::optional<std::pair<std::vector<std::string>, std::int64_t>>;
     const store::Keys keys = keys_;
-    const std::string t = *tenant;
+    const std::string t = std::get<std::string>(readable);
     const std::int64_t from = *start;
     const std::int64_t count = *limit;
     std::function<Page(redis::Connection&)> read = [keys, t, id, from,
@@ -419,14 +427,12 @@ asio::awaitable<http::Response> Api::timeline(const api::Principal& who, const s
 
 asio::awaitable<http::Response> Api::chain(const api::Principal& who, const std::string& id,
                                            unsigned version) {
-    const auto tenant = core::tenant_of_incident(id);
-    if (!tenant || !who.sees(*tenant))
-        co_return no_incident(id, version);
-    if (redis_ == nullptr)
-        co_return redis_down(version);
+    auto readable = incident_tenant(who, id, version);
+    if (auto* answer = std::get_if<http::Response>(&readable))
+        co_return std::move(*answer);
     using Chain = std::optional<std::pair<std::string, std::vector<std::string>>>;
     const store::Keys keys = keys_;
-    const std::string t = *tenant;
+    const std::string t = std::get<std::string>(readable);
     std::function<Chain(redis::Connection&)> read = [keys, t, id](redis::Connection& c) -> Chain {
         auto r = c.pipeline({{"HMGET", keys.incident(t, id), "ver", "tlh"},
                              {"LRANGE", keys.timeline(t, id), "0", "-1"}});
@@ -451,7 +457,7 @@ asio::awaitable<http::Response> Api::post_command(const api::Principal& who, con
                                                   const std::string& body, unsigned version) {
     const auto tenant = core::tenant_of_incident(id);
     if (!tenant || !who.sees(*tenant))
-        co_return no_incident(id, version);
+        co_return no_incident(id, version);  // (Redis is checked once the command is valid)
     const json j = json::parse(body, nullptr, false);
     if (j.is_discarded())
         co_return error(core::ErrorCode::kInvalidJson, "the body is not JSON", version);

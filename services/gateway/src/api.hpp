@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
@@ -90,6 +91,11 @@ class Api {
                                                            const std::string& id,
                                                            const Params& query, unsigned version);
 
+    // The tenant of incident `id` when `who` sees it and Redis is there; else the answer
+    // (404: not the caller's or no incident id, 503: no Redis).
+    std::variant<std::string, http::Response> incident_tenant(const api::Principal& who,
+                                                              const std::string& id,
+                                                              unsigned version) const;
     // The tenants `who` sees, narrowed by ?tenant= (an invalid value is a 400).
     core::Result<std::vector<std::string>> tenants_for(const api::Principal& who,
                                                        const Params& query) const;
