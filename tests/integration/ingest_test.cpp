@@ -268,7 +268,7 @@ TEST_CASE("every format's fixture reaches the orchestrator as the documented can
             {{"Content-Type", "application/json"}});
         CHECK(unknown.status == 401);
         // The resolve marked the alert resolved in the incident the trigger opened.
-        std::string incident;
+        std::string incident, state;
         const bool resolved = wait_until(
             [&] {
                 auto v = f.stack->redis().command(
@@ -278,11 +278,23 @@ TEST_CASE("every format's fixture reaches the orchestrator as the documented can
                 incident = v.str();
                 auto s = f.stack->redis().command(
                     {"HGET", f.stack->prefix() + ":default:inc:" + incident, "state"});
+                state = s.is_nil() ? "" : s.str();
                 return !s.is_nil() &&
                        json::parse(s.str())["alerts"]["wazuh-5763-web01"].value("resolved", false);
             },
             std::chrono::seconds(20));
-        INFO(f.stack->logs());  // why, if it never happened
+        // Why, if it never happened: the incident the key names, its state, its timeline.
+        INFO("incident " << incident << " state " << state);
+        INFO("timeline " << [&] {
+            std::string out;
+            for (const auto& e :
+                 f.stack->redis()
+                     .command({"LRANGE", f.stack->prefix() + ":default:tl:" + incident, "0", "-1"})
+                     .elements())
+                out += e.str() + "\n";
+            return out;
+        }());
+        INFO(f.stack->logs());
         REQUIRE(resolved);
     }
 }
