@@ -249,17 +249,25 @@ TEST_CASE("every format's fixture reaches the orchestrator as the documented can
         CHECK(e["raw"] == body);
     }
     SUBCASE("POST /v2/enqueue answers like PagerDuty, trigger then resolve") {
+        // A key of its own: the v1-path case posts the same trigger, and two workers may apply
+        // that one after this resolve (it would rightly re-trigger the alert).
+        const std::string key = test::unique_name("wazuh-5763-web01");
+        auto with_key = [&](const std::string& fixture) {
+            json j = json::parse(f.fixture(fixture));
+            j["dedup_key"] = key;
+            return j.dump();
+        };
         const auto r =
-            http_post(f.stack->url("/v2/enqueue"), f.fixture("siem/pagerduty-v2-trigger.json"),
+            http_post(f.stack->url("/v2/enqueue"), with_key("siem/pagerduty-v2-trigger.json"),
                       {{"Content-Type", "application/json"}});
         INFO(r.body);
         REQUIRE(r.status == 202);
         const json b = r.json();
         CHECK(b["status"] == "success");
         CHECK(b["message"] == "Event processed");
-        CHECK(b["dedup_key"] == "wazuh-5763-web01");
+        CHECK(b["dedup_key"] == key);
         const auto resolve =
-            http_post(f.stack->url("/v2/enqueue"), f.fixture("siem/pagerduty-v2-resolve.json"),
+            http_post(f.stack->url("/v2/enqueue"), with_key("siem/pagerduty-v2-resolve.json"),
                       {{"Content-Type", "application/json"}});
         CHECK(resolve.status == 202);
         const auto unknown = http_post(
@@ -271,16 +279,15 @@ TEST_CASE("every format's fixture reaches the orchestrator as the documented can
         std::string incident, state;
         const bool resolved = wait_until(
             [&] {
-                auto v = f.stack->redis().command(
-                    {"GET", f.stack->prefix() + ":default:dedup:wazuh-5763-web01"});
+                auto v =
+                    f.stack->redis().command({"GET", f.stack->prefix() + ":default:dedup:" + key});
                 if (v.is_nil())
                     return false;
                 incident = v.str();
                 auto s = f.stack->redis().command(
                     {"HGET", f.stack->prefix() + ":default:inc:" + incident, "state"});
                 state = s.is_nil() ? "" : s.str();
-                return !s.is_nil() &&
-                       json::parse(s.str())["alerts"]["wazuh-5763-web01"].value("resolved", false);
+                return !s.is_nil() && json::parse(s.str())["alerts"][key].value("resolved", false);
             },
             std::chrono::seconds(20));
         // Why, if it never happened: the incident the key names, its state, its timeline.
