@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include <spdlog/spdlog.h>
 
@@ -95,7 +96,7 @@ void Service::run_sampler() {
     service::Stop& stop = threads_.stop_flag();
     std::chrono::milliseconds pause = settings_.sample_every;
     do {
-        const auto started = std::chrono::steady_clock::now();
+        const metrics::Stopwatch took;
         try {
             sampler.sample();
         } catch (const std::exception& e) {
@@ -105,9 +106,8 @@ void Service::run_sampler() {
         // Reading every open incident costs time in proportion to how many there are (an alert
         // storm opens thousands): the sampler takes at most a twentieth of a core, and its gauges
         // get older instead (sonae_state_sampled_timestamp_seconds says how old).
-        const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
-            std::chrono::steady_clock::now() - started);
-        pause = std::max(settings_.sample_every, 20 * took);
+        pause = std::max(settings_.sample_every,
+                         std::chrono::milliseconds(std::llround(20'000 * took.seconds())));
     } while (stop.sleep_for(pause));
 }
 
