@@ -5,60 +5,29 @@
 // Expected values are derived from the reports themselves (a base run against a changed one),
 // not written down.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
-#include <array>
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <set>
 #include <string>
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
-#include <sys/wait.h>
-#include <unistd.h>
+
+#include "testkit.hpp"
 
 namespace {
 
 using nlohmann::json;
 
-struct Run {
-    int status = -1;
-    std::string out;  // stdout
-    std::string err;
-};
+using Run = sonae::test::SplitResult;  // status, stdout, stderr
+using sonae::test::make_temp_dir;
+using sonae::test::read_file;
 
-std::string temp_dir() {
-    static int n = 0;
-    auto d = std::filesystem::temp_directory_path() /
-             ("sonae-exercise-test-" + std::to_string(::getpid()) + "-" + std::to_string(++n));
-    std::filesystem::create_directories(d);
-    return d.string();
-}
-
-std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-Run sonae(const std::string& args) {
-    const std::string err = temp_dir() + "/stderr";
-    const std::string cmd = std::string(SONAE_CLI) +
-                            " --schemas " SONAE_SOURCE_DIR
-                            "/schemas exercise simulate --playbooks " SONAE_SOURCE_DIR
-                            "/playbooks " +
-                            args + " 2>" + err;
-    Run r;
-    FILE* p = popen(cmd.c_str(), "r");
-    REQUIRE(p != nullptr);
-    std::array<char, 4096> buf{};
-    std::size_t n = 0;
-    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0)
-        r.out.append(buf.data(), n);
-    const int st = pclose(p);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    r.err = slurp(err);
-    return r;
+Run run_cli(const std::string& args) {
+    return sonae::test::run_shell_split(std::string(SONAE_CLI) +
+                                        " --schemas " SONAE_SOURCE_DIR
+                                        "/schemas exercise simulate --playbooks " SONAE_SOURCE_DIR
+                                        "/playbooks " +
+                                        args);
 }
 
 std::string scenario(const std::string& id) {
@@ -66,7 +35,7 @@ std::string scenario(const std::string& id) {
 }
 
 json report(const std::string& args) {
-    const Run r = sonae(args);
+    const Run r = run_cli(args);
     INFO(args, "\n", r.err);
     REQUIRE(r.status == 0);
     return json::parse(r.out);
@@ -94,36 +63,37 @@ TEST_CASE("report.json, report.md and report.html are byte-identical from run to
     for (const std::string id : {"ransomware-core", "joint-ransomware-prefecture"}) {
         for (const std::string lang : {"ja", "en"}) {
             INFO(id, " --lang ", lang);
-            const std::string a = temp_dir(), b = temp_dir();
-            const Run ra = sonae(scenario(id) + " --lang " + lang + " --out " + a);
-            const Run rb = sonae(scenario(id) + " --lang " + lang + " --out " + b);
+            const std::string a = make_temp_dir("exercise-test"),
+                              b = make_temp_dir("exercise-test");
+            const Run ra = run_cli(scenario(id) + " --lang " + lang + " --out " + a);
+            const Run rb = run_cli(scenario(id) + " --lang " + lang + " --out " + b);
             REQUIRE(ra.status == 0);
             REQUIRE(rb.status == 0);
             CHECK(ra.out == rb.out);
             for (const std::string file : {"report.json", "report.md", "report.html"}) {
                 INFO(file);
-                const std::string text = slurp(a + "/" + file);
+                const std::string text = read_file(a + "/" + file);
                 CHECK(text.size() > 1000);
-                CHECK(text == slurp(b + "/" + file));
+                CHECK(text == read_file(b + "/" + file));
             }
             // stdout is report.json.
-            CHECK(ra.out == slurp(a + "/report.json"));
+            CHECK(ra.out == read_file(a + "/report.json"));
             // Self-contained: no script, stylesheet, image or frame from anywhere.
-            const std::string html = slurp(a + "/report.html");
+            const std::string html = read_file(a + "/report.html");
             for (const std::string bad : {"<script", "<link", " src=", " href=", "url(http"})
                 CHECK(html.find(bad) == std::string::npos);
             CHECK(html.find("<svg") != std::string::npos);
             CHECK(html.find("<style>") != std::string::npos);
         }
         // Labels follow --lang; the JSON's keys and values from playbooks do not.
-        const std::string ja = temp_dir(), en = temp_dir();
-        REQUIRE(sonae(scenario(id) + " --out " + ja).status == 0);
-        REQUIRE(sonae(scenario(id) + " --lang en --out " + en).status == 0);
-        CHECK(slurp(ja + "/report.html").find("訓練結果報告書") != std::string::npos);
-        CHECK(slurp(en + "/report.html").find("After-action report") != std::string::npos);
-        CHECK(slurp(en + "/report.html").find("訓練結果報告書") == std::string::npos);
-        const json rj = json::parse(slurp(ja + "/report.json"));
-        const json re = json::parse(slurp(en + "/report.json"));
+        const std::string ja = make_temp_dir("exercise-test"), en = make_temp_dir("exercise-test");
+        REQUIRE(run_cli(scenario(id) + " --out " + ja).status == 0);
+        REQUIRE(run_cli(scenario(id) + " --lang en --out " + en).status == 0);
+        CHECK(read_file(ja + "/report.html").find("訓練結果報告書") != std::string::npos);
+        CHECK(read_file(en + "/report.html").find("After-action report") != std::string::npos);
+        CHECK(read_file(en + "/report.html").find("訓練結果報告書") == std::string::npos);
+        const json rj = json::parse(read_file(ja + "/report.json"));
+        const json re = json::parse(read_file(en + "/report.json"));
         CHECK(rj["steps"] == re["steps"]);
         CHECK(rj["services"] == re["services"]);
     }
@@ -236,29 +206,30 @@ TEST_CASE("RTO risk: the probability falls as a step's duration widens, the same
 
     // Seeded: the same seed repeats exactly (whatever the threads), another seed samples anew.
     const std::string few = scenario("ransomware-core") + " --runs 40";
-    const Run a = sonae(few + " --seed 7 --threads 1 --vary 'restore-juki=lognormal(24h,12h)'");
-    const Run b = sonae(few + " --seed 7 --threads 2 --vary 'restore-juki=lognormal(24h,12h)'");
-    const Run c = sonae(few + " --seed 8 --threads 2 --vary 'restore-juki=lognormal(24h,12h)'");
+    const Run a = run_cli(few + " --seed 7 --threads 1 --vary 'restore-juki=lognormal(24h,12h)'");
+    const Run b = run_cli(few + " --seed 7 --threads 2 --vary 'restore-juki=lognormal(24h,12h)'");
+    const Run c = run_cli(few + " --seed 8 --threads 2 --vary 'restore-juki=lognormal(24h,12h)'");
     REQUIRE(a.status == 0);
     CHECK(a.out == b.out);
     CHECK(a.out != c.out);
 
-    const std::string out = temp_dir();
-    REQUIRE(sonae(few + " --seed 7 --vary 'restore-juki=lognormal(24h,12h)' --out " + out).status ==
-            0);
-    CHECK(slurp(out + "/risk.json") == a.out);
-    CHECK(slurp(out + "/risk.md").find("restore-juki") != std::string::npos);
+    const std::string out = make_temp_dir("exercise-test");
+    REQUIRE(
+        run_cli(few + " --seed 7 --vary 'restore-juki=lognormal(24h,12h)' --out " + out).status ==
+        0);
+    CHECK(read_file(out + "/risk.json") == a.out);
+    CHECK(read_file(out + "/risk.md").find("restore-juki") != std::string::npos);
 }
 
 TEST_CASE("usage errors of simulate exit 2") {
     const std::string s = scenario("ransomware-core");
-    CHECK(sonae(s + " --runs 10 --vary restore-juki").status == 2);
-    CHECK(sonae(s + " --runs 10 --vary 'restore-juki=normal(1h,2h)'").status == 2);
-    CHECK(sonae(s + " --runs 10 --vary 'restore-juki=triangular(3h,2h,1h)'").status == 2);
-    CHECK(sonae(s + " --runs 10 --vary 'restore-juki=lognormal(soon,2h)'").status == 2);
-    CHECK(sonae(s + " --vary 'restore-juki=lognormal(1h,2h)'").status == 2);  // no --runs
-    CHECK(sonae(s + " --lang fr").status == 2);
-    CHECK(sonae(s + " --runs 0").status == 2);
+    CHECK(run_cli(s + " --runs 10 --vary restore-juki").status == 2);
+    CHECK(run_cli(s + " --runs 10 --vary 'restore-juki=normal(1h,2h)'").status == 2);
+    CHECK(run_cli(s + " --runs 10 --vary 'restore-juki=triangular(3h,2h,1h)'").status == 2);
+    CHECK(run_cli(s + " --runs 10 --vary 'restore-juki=lognormal(soon,2h)'").status == 2);
+    CHECK(run_cli(s + " --vary 'restore-juki=lognormal(1h,2h)'").status == 2);  // no --runs
+    CHECK(run_cli(s + " --lang fr").status == 2);
+    CHECK(run_cli(s + " --runs 0").status == 2);
 }
 
 TEST_CASE("the prefecture-led joint drill: three municipalities' incidents, each with its tenant") {

@@ -72,9 +72,11 @@ std::string make_temp_dir(const std::string& stem) {
     return dir.string();
 }
 
-ShellResult run_shell(const std::string& command) {
+namespace {
+// Runs `command` with /bin/sh and reads its stdout to the end.
+ShellResult read_command(const std::string& command) {
     ShellResult r;
-    FILE* p = popen((command + " 2>&1").c_str(), "r");
+    FILE* p = popen(command.c_str(), "r");
     if (p == nullptr)
         return r;
     std::array<char, 4096> buf{};
@@ -84,6 +86,19 @@ ShellResult run_shell(const std::string& command) {
     const int st = pclose(p);
     r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
     return r;
+}
+}  // namespace
+
+ShellResult run_shell(const std::string& command) {
+    return read_command(command + " 2>&1");
+}
+
+SplitResult run_shell_split(const std::string& command) {
+    const std::string err = make_temp_dir("stderr") + "/stderr";
+    const ShellResult r = read_command("{ " + command + "; } 2>" + err);
+    SplitResult out{r.status, r.out, read_file(err)};
+    std::filesystem::remove_all(std::filesystem::path(err).parent_path());
+    return out;
 }
 
 bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {

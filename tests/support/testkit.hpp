@@ -44,6 +44,13 @@ struct ShellResult {
     std::string out;
 };
 ShellResult run_shell(const std::string& command);
+// The same with stdout alone in `out` and stderr in `err` (output a test parses).
+struct SplitResult {
+    int status = -1;
+    std::string out;
+    std::string err;
+};
+SplitResult run_shell_split(const std::string& command);
 
 // Polls `pred` every 20 ms until it holds or `timeout` passes.
 bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
