@@ -369,7 +369,8 @@ std::vector<Applied> Processor::drill_timer(const store::TimerMember& member,
                                             const store::TimerFiring& f, core::TimePoint now) {
     const std::string marker = "tmr:" + f.lease;
     const std::string& ns = member.tenant;
-    const auto clock = exercises_.clock(ns);
+    const auto x = exercises_.load(core::base_tenant(ns), *core::exercise_of(ns), false);
+    const core::ExerciseClock* clock = x ? &x->clock : nullptr;
     if (!clock || clock->state == core::ExerciseState::kStopped)
         return {};  // the drill is over: its timers end with it
     if (clock->state == core::ExerciseState::kPaused) {
@@ -378,23 +379,24 @@ std::vector<Applied> Processor::drill_timer(const store::TimerMember& member,
     }
     const core::TimePoint drill_now = clock->drill_time(now);
     if (member.timer.kind == core::TimerId::Kind::kInject) {
-        const auto x = exercises_.load(core::base_tenant(ns), *core::exercise_of(ns));
+        std::optional<nlohmann::json> item;
         std::size_t n = 0;
         try {
             n = std::stoul(member.timer.subject);
-        } catch (const std::exception&) {
-            n = std::numeric_limits<std::size_t>::max();
+            item = exercises_.plan_item(x->tenant, x->id, n);
+        } catch (const std::invalid_argument&) {
+        } catch (const std::out_of_range&) {
         }
-        if (!x || n >= x->plan.size()) {
+        if (!item) {
             spdlog::error("drill timer {}: no such plan item", f.member);
             return {};
         }
-        const core::TimePoint due = clock->started_at + x->plan[n].value("at", core::Duration{0});
+        const core::TimePoint due = clock->started_at + item->value("at", core::Duration{0});
         if (drill_now < due) {
             exercises_.reschedule(f.member, clock->wall_time(due));
             return {};
         }
-        return drill_item(*x, n, now, marker);
+        return drill_item(*x, *item, n, now, marker);
     }
     const auto loaded = store_.load(ns, member.incident);
     if (!loaded)
@@ -411,10 +413,10 @@ std::vector<Applied> Processor::drill_timer(const store::TimerMember& member,
         {ns, marker}}};
 }
 
-std::vector<Applied> Processor::drill_item(const store::Exercise& x, std::size_t n,
-                                           core::TimePoint now, const std::string& marker) {
+std::vector<Applied> Processor::drill_item(const store::Exercise& x, const nlohmann::json& item,
+                                           std::size_t n, core::TimePoint now,
+                                           const std::string& marker) {
     const std::string ns = x.ns();
-    const nlohmann::json& item = x.plan[n];
     const std::string kind = item.value("kind", "");
     const core::TimePoint at = x.clock.drill_time(now);
     const core::Library* lib = library(ns);

@@ -79,8 +79,8 @@ class Processor {
                                      core::TimePoint now);
     // One item of a drill's plan (sim/drill.hpp): an event, a message to players, a scripted
     // player's command.
-    std::vector<Applied> drill_item(const store::Exercise& x, std::size_t n, core::TimePoint now,
-                                    const std::string& marker);
+    std::vector<Applied> drill_item(const store::Exercise& x, const nlohmann::json& item,
+                                    std::size_t n, core::TimePoint now, const std::string& marker);
     std::vector<store::OutboxMessage> event(const core::Event& e, const std::string& marker,
                                             core::TimePoint now);
     // Messages to commit with a transition, given the state it leads to.

@@ -79,9 +79,14 @@ Exercise ExerciseStore::create(const std::string& tenant, const std::string& day
     const std::string key = keys_.exercise(tenant, x.id);
     std::vector<std::vector<std::string>> cmds;
     cmds.push_back({"MULTI"});
-    cmds.push_back({"HSET", key, "meta", x.meta.dump(), "plan", x.plan.dump(), "state", "running",
-                    "started_at", std::to_string(now), "speed", std::to_string(speed),
-                    "paused_total", "0", "paused_at", "0", "stopped_at", "0"});
+    cmds.push_back({"HSET", key, "meta", x.meta.dump(), "state", "running", "started_at",
+                    std::to_string(now), "speed", std::to_string(speed), "paused_total", "0",
+                    "paused_at", "0", "stopped_at", "0"});
+    std::vector<std::string> rpush{"RPUSH", keys_.exercise_plan(tenant, x.id)};
+    for (const auto& item : x.plan)
+        rpush.push_back(item.dump());
+    if (rpush.size() > 2)
+        cmds.push_back(rpush);
     std::vector<std::string> zadd{"ZADD", keys_.timers()};
     for (std::size_t i = 0; i < x.plan.size(); ++i) {
         const core::TimePoint at = now + x.plan[i].value("at", core::Duration{0});
@@ -100,10 +105,14 @@ Exercise ExerciseStore::create(const std::string& tenant, const std::string& day
 
 std::optional<Exercise> ExerciseStore::load(const std::string& tenant, const std::string& id,
                                             bool with_plan) {
-    auto r = redis_.command({"HMGET", keys_.exercise(tenant, id), "meta", "state", "started_at",
-                             "speed", "paused_total", "paused_at", "stopped_at", "plan"});
-    const auto& f = r.elements();
-    if (f.size() < 8 || f[0].is_nil())
+    std::vector<std::vector<std::string>> cmds{{"HMGET", keys_.exercise(tenant, id), "meta",
+                                                "state", "started_at", "speed", "paused_total",
+                                                "paused_at", "stopped_at"}};
+    if (with_plan)
+        cmds.push_back({"LRANGE", keys_.exercise_plan(tenant, id), "0", "-1"});
+    const auto replies = redis_.pipeline(cmds);
+    const auto& f = replies[0].elements();
+    if (f.size() < 7 || f[0].is_nil())
         return std::nullopt;
     Exercise x;
     x.tenant = tenant;
@@ -115,9 +124,19 @@ std::optional<Exercise> ExerciseStore::load(const std::string& tenant, const std
     x.clock.paused_total = to_int(f[4]);
     x.clock.paused_at = to_int(f[5]);
     x.stopped_at = to_int(f[6]);
-    if (with_plan && !f[7].is_nil())
-        x.plan = json::parse(f[7].str());
+    if (with_plan) {
+        for (const auto& item : replies[1].elements())
+            x.plan.push_back(json::parse(item.str()));
+    }
     return x;
+}
+
+std::optional<json> ExerciseStore::plan_item(const std::string& tenant, const std::string& id,
+                                             std::size_t n) {
+    auto r = redis_.command({"LINDEX", keys_.exercise_plan(tenant, id), std::to_string(n)});
+    if (r.is_nil())
+        return std::nullopt;
+    return json::parse(r.str());
 }
 
 std::optional<core::ExerciseClock> ExerciseStore::clock(const std::string& ns) {

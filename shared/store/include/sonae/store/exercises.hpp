@@ -35,6 +35,9 @@ class ExerciseStore {
                     nlohmann::json plan, double speed, core::TimePoint now);
     std::optional<Exercise> load(const std::string& tenant, const std::string& id,
                                  bool with_plan = true);
+    // Item `n` of a drill's plan; none when there is no such item.
+    std::optional<nlohmann::json> plan_item(const std::string& tenant, const std::string& id,
+                                            std::size_t n);
     // A drill's clock by its namespace; none when there is no such drill.
     std::optional<core::ExerciseClock> clock(const std::string& ns);
     // Newest first.

@@ -109,10 +109,14 @@ struct Keys {
     // (sonae token create). Global: a token names its tenant.
     std::string tokens() const { return prefix + ":tokens"; }
     // Live drills (store/exercises.hpp), in the tenant's keys: ZSET exercise id by start time;
-    // HASH {meta, plan, state, started_at, speed, paused_total, paused_at, stopped_at}.
+    // HASH {meta, state, started_at, speed, paused_total, paused_at, stopped_at}; LIST of its
+    // plan's items (JSON), so that a firing reads its own item only.
     std::string exercises(const std::string& tenant) const { return t(tenant) + "exercises"; }
     std::string exercise(const std::string& tenant, const std::string& id) const {
         return t(tenant) + "ex:" + id;
+    }
+    std::string exercise_plan(const std::string& tenant, const std::string& id) const {
+        return t(tenant) + "ex:" + id + ":plan";
     }
     // ZSET of timer members of a drill's namespace that came due while it was paused.
     std::string parked_timers(const std::string& ns) const { return t(ns) + "parked"; }
