@@ -58,6 +58,9 @@ void Service::start() {
     // fire one timer twice, and a burst of deadlines is applied in parallel.
     for (int w = 0; w < settings_.workers; ++w)
         threads_.spawn([this, w] { run_timers(w); });
+    threads_.spawn([this] {
+        listen_for_timers(bus_.redis, keys_.timer_wake(), timer_wake_, threads_.stop_flag());
+    });
     spdlog::info("orchestrator running with {} workers", settings_.workers);
 }
 
@@ -81,11 +84,14 @@ void Service::run_worker(int index) {
 void Service::run_timers(int index) {
     redis::Connection redis(bus_.redis);
     Processor processor(libraries_, redis, keys_, metrics_);
-    TimerRunner(processor, clock_, topology_, settings_.timers)
+    TimerRunner(processor, clock_, topology_, settings_.timers, &timer_wake_)
         .run(bus_.amqp, index == 0, threads_.stop_flag());
 }
 
 void Service::stop() {
+    // Sleeping timer threads end their sleep at once (they see the stop after it).
+    threads_.stop_flag().request();
+    timer_wake_.interrupt();
     Workers::stop();
     admin_.stop();
 }

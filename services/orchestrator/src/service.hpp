@@ -1,6 +1,7 @@
 // The orchestrator service: worker threads consuming events and commands, a timer thread per
-// worker (the first also sweeps), a thread sampling incident state for the gauges, and the admin
-// listener serving them. Every thread owns its Redis and broker connections.
+// worker (the first also sweeps) and one listening for earlier deadlines, a thread sampling
+// incident state for the gauges, and the admin listener serving them. Every thread owns its Redis
+// and broker connections.
 #pragma once
 
 #include <memory>
@@ -56,6 +57,7 @@ class Service final : public service::Workers {
     Settings settings_;
     metrics::Registry registry_;
     Metrics metrics_{registry_};
+    TimerWake timer_wake_;
     service::AdminServer admin_;
 };
 

@@ -1,7 +1,9 @@
 // Timer firing, leases and the sweep on a manual clock against a real Redis: a timer fires once,
 // when due and not before; a crashed firing is put back and applied once; an outbox a crash left
-// behind is published by the sweep.
+// behind is published by the sweep; a deadline earlier than all others wakes sleeping threads.
 #include "../src/timers.hpp"
+
+#include <thread>
 
 #include <doctest/doctest.h>
 
@@ -84,4 +86,53 @@ TEST_CASE("the sweep publishes an outbox a crash left between commit and publish
     CHECK(published[0].message_id == applied.outbox[0].message_id);
     timers.sweep(f.sink);
     CHECK(f.sink.take().empty());
+}
+
+TEST_CASE("a deadline earlier than every pending one wakes the sleeping timer threads") {
+    Fixture f;
+    // What the orchestrator's listener thread does, and a subscriber of our own that shows
+    // exactly which commits announce a deadline.
+    TimerWake wake;
+    service::Stop stop;
+    const redis::Settings settings = redis::Settings::parse(f.env.redis_url).value();
+    std::thread listener([&] { listen_for_timers(settings, f.keys.timer_wake(), wake, stop); });
+    redis::Connection sub(settings);
+    sub.command({"SUBSCRIBE", f.keys.timer_wake()});
+    // Subscribed, the listener says so once: deadlines may have been announced before.
+    REQUIRE(test::wait_until([&] { return wake.generation() >= 1; }, std::chrono::seconds(10)));
+    const auto announced = [&](std::chrono::milliseconds within) -> std::optional<std::string> {
+        if (auto m = sub.poll_reply(within))
+            return m->elements().at(2).str();
+        return std::nullopt;
+    };
+
+    // The first deadline of all: announced, with its due time (the reminder, 24 minutes on).
+    std::uint64_t seen = wake.generation();
+    f.processor.on_event(Fixture::event("e1", "k1"), f.clock.now());
+    CHECK(announced(std::chrono::seconds(5)) == std::to_string(f.clock.now() + 24 * core::kMinute));
+    CHECK(test::wait_until([&] { return wake.generation() > seen; }, std::chrono::seconds(5)));
+    // A later deadline is not: threads sleeping until the earlier one will find it.
+    f.clock.advance(core::kMinute);
+    f.processor.on_event(Fixture::event("e2", "k2"), f.clock.now());
+    CHECK_FALSE(announced(std::chrono::milliseconds(300)).has_value());
+    // An earlier one is, and a waiting thread ends its sleep for it.
+    f.clock.advance(-2 * core::kMinute);
+    seen = wake.generation();
+    std::thread sleeper([&] { wake.wait(seen, std::chrono::minutes(5)); });
+    f.processor.on_event(Fixture::event("e3", "k3"), f.clock.now());
+    CHECK(announced(std::chrono::seconds(5)).has_value());
+    sleeper.join();  // woken, not after five minutes
+    CHECK(wake.generation() > seen);
+    // Leasing says how long to sleep: until that earliest deadline.
+    std::optional<core::TimePoint> next;
+    CHECK(f.processor.store()
+              .lease_due_timers(f.clock.now(), f.clock.now() + 30 * core::kSecond, 50, &next)
+              .empty());
+    CHECK(next == f.clock.now() + 24 * core::kMinute);
+
+    // A stopping service interrupts every sleep, the later ones too.
+    wake.interrupt();
+    wake.wait(wake.generation(), std::chrono::minutes(5));
+    stop.request();
+    listener.join();
 }

@@ -7,6 +7,7 @@
 #include <openssl/sha.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <poll.h>
 #include <sys/time.h>
 
 #include <sonae/crypto/crypto.hpp>
@@ -311,6 +312,34 @@ Reply Connection::read_reply() {
     Reply out = Reply::from_hiredis(r);
     freeReplyObject(r);
     return out;
+}
+
+std::optional<Reply> Connection::poll_reply(std::chrono::milliseconds timeout) {
+    if (!ctx_) {
+        throw IoError("redis: not connected");
+    }
+    // A reply hiredis (or OpenSSL) has buffered already is read without waiting.
+    void* raw = nullptr;
+    if (redisGetReplyFromReader(ctx_.get(), &raw) != REDIS_OK) {
+        fail();
+    }
+    if (raw != nullptr) {
+        auto* r = static_cast<redisReply*>(raw);
+        Reply out = Reply::from_hiredis(r);
+        freeReplyObject(r);
+        return out;
+    }
+    if (!tls_ || SSL_pending(tls_.get()) == 0) {
+        pollfd p{ctx_->fd, POLLIN, 0};
+        const int n = ::poll(&p, 1, static_cast<int>(timeout.count()));
+        if (n == 0 || (n < 0 && errno == EINTR)) {
+            return std::nullopt;
+        }
+        if (n < 0) {
+            fail();
+        }
+    }
+    return read_reply();  // something arrived (or the peer closed: read_reply throws)
 }
 
 Reply Connection::command(const std::vector<std::string>& args) {

@@ -4,6 +4,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <sonae/redis/redis.hpp>
 
@@ -100,4 +101,27 @@ TEST_CASE("a connection the server closed fails once, then reconnects") {
     CHECK(admin.command({"CLIENT", "KILL", "ID", id}).integer() == 1);
     CHECK_THROWS_AS(victim.command({"PING"}), IoError);
     CHECK(victim.command({"PING"}).str() == "PONG");
+}
+
+TEST_CASE("a subscribed connection polls for pushed messages with a timeout") {
+    Connection sub(server());
+    Connection pub(server());
+    const std::string channel = "poll-test:" + std::to_string(::getpid());
+    const Reply ok = sub.command({"SUBSCRIBE", channel});
+    REQUIRE(ok.elements().size() == 3);
+    CHECK(ok.elements()[0].str() == "subscribe");
+    CHECK_FALSE(sub.poll_reply(std::chrono::milliseconds(20)).has_value());  // nothing yet
+    CHECK(pub.command({"PUBLISH", channel, "one"}).integer() == 1);
+    CHECK(pub.command({"PUBLISH", channel, "two"}).integer() == 1);
+    // Both arrive, in order; the second may already sit in hiredis' buffer.
+    for (const char* expected : {"one", "two"}) {
+        const auto m = sub.poll_reply(std::chrono::milliseconds(5000));
+        REQUIRE(m.has_value());
+        REQUIRE(m->elements().size() == 3);
+        CHECK(m->elements()[0].str() == "message");
+        CHECK(m->elements()[2].str() == expected);
+    }
+    CHECK_FALSE(sub.poll_reply(std::chrono::milliseconds(0)).has_value());
+    sub.disconnect();
+    CHECK_THROWS_AS(sub.poll_reply(std::chrono::milliseconds(0)), IoError);
 }

@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <cstdio>
+#include <optional>
 
 #include <sonae/core/timer_id.hpp>
 #include <sonae/store/exercises.hpp>
@@ -88,13 +90,19 @@ Exercise ExerciseStore::create(const std::string& tenant, const std::string& day
     if (rpush.size() > 2)
         cmds.push_back(rpush);
     std::vector<std::string> zadd{"ZADD", keys_.timers()};
+    std::optional<core::TimePoint> first;
     for (std::size_t i = 0; i < x.plan.size(); ++i) {
-        const core::TimePoint at = now + x.plan[i].value("at", core::Duration{0});
-        zadd.push_back(std::to_string(x.clock.wall_time(at)));
+        const core::TimePoint wall =
+            x.clock.wall_time(now + x.plan[i].value("at", core::Duration{0}));
+        first = std::min(first.value_or(wall), wall);
+        zadd.push_back(std::to_string(wall));
         zadd.push_back(TimerMember{x.ns(), x.id, core::TimerId::inject(std::to_string(i))}.str());
     }
-    if (zadd.size() > 2)
+    if (first) {
         cmds.push_back(zadd);
+        // Sleeping timer threads wake for the first inject (store.hpp, wake_timers).
+        cmds.push_back({"PUBLISH", keys_.timer_wake(), std::to_string(*first)});
+    }
     cmds.push_back({"ZADD", keys_.exercises(tenant), std::to_string(now), x.id});
     cmds.push_back({"EXEC"});
     const auto replies = redis_.pipeline(cmds);
@@ -169,9 +177,12 @@ std::optional<core::ExerciseState> ExerciseStore::resume(const std::string& tena
                                                          const std::string& id,
                                                          core::TimePoint now) {
     const std::string ns = core::exercise_namespace(tenant, id);
-    return state_of(
+    auto state = state_of(
         redis_.eval(kResume, {keys_.exercise(tenant, id), keys_.parked_timers(ns), keys_.timers()},
                     {std::to_string(now)}));
+    // Parked timers are due again: wake the timer threads.
+    redis_.command({"PUBLISH", keys_.timer_wake(), std::to_string(now)});
+    return state;
 }
 
 std::optional<core::ExerciseState> ExerciseStore::stop(const std::string& tenant,
@@ -186,7 +197,8 @@ void ExerciseStore::park(const std::string& ns, const std::string& member, core:
 }
 
 void ExerciseStore::reschedule(const std::string& member, core::TimePoint wall) {
-    redis_.command({"ZADD", keys_.timers(), std::to_string(wall), member});
+    redis_.pipeline({{"ZADD", keys_.timers(), std::to_string(wall), member},
+                     {"PUBLISH", keys_.timer_wake(), std::to_string(wall)}});
 }
 
 }  // namespace sonae::store

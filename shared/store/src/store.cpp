@@ -10,7 +10,7 @@ const redis::Script kCommit(R"lua(
 -- KEYS: incident, timeline, timers, processed, outbox, outboxes, incidents, open
 -- ARGV: expected version, state, processed ttl, incident id, opened_at, open flag, outbox member,
 --       now, #timeline, #timer adds, #timer removals, #outbox, #dedup releases,
---       expected timeline head, new timeline head, then the lists.
+--       expected timeline head, new timeline head, then the lists, then the timer wake channel.
 local ver = tonumber(redis.call('HGET', KEYS[1], 'ver') or '0')
 if ver ~= tonumber(ARGV[1]) then return {0, ver} end
 if ARGV[3] ~= '0' and redis.call('EXISTS', KEYS[4]) == 1 then return {2, ver} end
@@ -25,7 +25,17 @@ for k = 1, tonumber(ARGV[9]) do args[#args + 1] = ARGV[i]; i = i + 1 end
 if #args > 0 then redis.call('RPUSH', KEYS[2], unpack(args)) end
 args = {}
 for k = 1, tonumber(ARGV[10]) do args[#args + 1] = ARGV[i + 1]; args[#args + 1] = ARGV[i]; i = i + 2 end
-if #args > 0 then redis.call('ZADD', KEYS[3], unpack(args)) end
+if #args > 0 then
+  -- A deadline earlier than every pending one wakes the sleeping timer threads (ARGV[#ARGV] is
+  -- the wake channel); later ones are found when the threads wake for the earlier head.
+  local head = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
+  local earliest = tonumber(args[1])
+  for k = 3, #args, 2 do earliest = math.min(earliest, tonumber(args[k])) end
+  redis.call('ZADD', KEYS[3], unpack(args))
+  if head[2] == nil or earliest < tonumber(head[2]) then
+    redis.call('PUBLISH', ARGV[#ARGV], string.format('%d', earliest))
+  end
+end
 args = {}
 for k = 1, tonumber(ARGV[11]) do args[#args + 1] = ARGV[i]; i = i + 1 end
 if #args > 0 then redis.call('ZREM', KEYS[3], unpack(args)) end
@@ -105,7 +115,9 @@ for k = 1, #due, 2 do
   out[#out + 1] = member
   out[#out + 1] = score
 end
-return out
+-- The next deadline still pending, for the caller to sleep until.
+local head = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {out, head[2] or false}
 )lua");
 
 const redis::Script kRequeue(R"lua(
@@ -279,6 +291,7 @@ CommitOutcome IncidentStore::commit(const Commit& c) {
         args.push_back(core::to_json(m).dump());
     for (const auto& k : c.release_dedup_keys)
         args.push_back(keys_.dedup(c.tenant, k));
+    args.push_back(keys_.timer_wake());
     // Chained from the head the caller loaded; when a delivery record or another writer moved
     // it meanwhile, the script says so and the entries are chained again from the new head.
     std::string head = c.timeline_head;
@@ -422,12 +435,20 @@ std::vector<OutboxMember> IncidentStore::stale_outboxes(core::TimePoint older_th
 }
 
 std::vector<TimerFiring> IncidentStore::lease_due_timers(core::TimePoint now,
-                                                         core::TimePoint lease_until, int limit) {
+                                                         core::TimePoint lease_until, int limit,
+                                                         std::optional<core::TimePoint>* next_due) {
     auto r = redis_.eval(
         kLease, {keys_.timers(), keys_.timer_leases()},
         {std::to_string(now), std::to_string(lease_until), std::to_string(limit), kLeaseSeparator});
     std::vector<TimerFiring> out;
-    const auto& e = r.elements();
+    const auto& both = r.elements();
+    if (next_due != nullptr) {
+        *next_due = both.at(1).is_nil()
+                        ? std::nullopt
+                        : std::optional<core::TimePoint>(
+                              static_cast<core::TimePoint>(std::stod(both[1].str())));
+    }
+    const auto& e = both.at(0).elements();
     for (std::size_t i = 0; i + 1 < e.size(); i += 2) {
         TimerFiring f;
         f.member = e[i].str();
@@ -445,6 +466,10 @@ void IncidentStore::finish_timers(const std::vector<TimerFiring>& firings) {
     for (const auto& f : firings)
         zrem.push_back(f.lease);
     redis_.command(zrem);
+}
+
+void IncidentStore::wake_timers(core::TimePoint due) {
+    redis_.command({"PUBLISH", keys_.timer_wake(), std::to_string(due)});
 }
 
 int IncidentStore::requeue_expired_leases(core::TimePoint now) {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -116,6 +117,11 @@ class Connection {
         std::vector<std::string> args;
     };
     std::vector<Reply> eval_all(const Script& script, const std::vector<EvalCall>& calls);
+
+    // For a subscribed connection (after SUBSCRIBE): the next message the server pushes, or
+    // nothing when none arrived within `timeout`. Throws like command() when the connection
+    // fails; an error reply comes back as a kError reply.
+    std::optional<Reply> poll_reply(std::chrono::milliseconds timeout);
 
     bool connected() const { return ctx_ != nullptr; }
     void disconnect();

@@ -91,6 +91,8 @@ struct Keys {
     // ZSET "<tenant>|<incident>|<timer>" by due time (ms); and leases of firings in progress
     std::string timers() const { return prefix + ":timers"; }
     std::string timer_leases() const { return prefix + ":timers:leased"; }
+    // Pub/sub channel: a deadline (ms) earlier than every pending one was scheduled
+    std::string timer_wake() const { return prefix + ":timers:wake"; }
     // STRING marker: notification delivered to a channel
     std::string delivered(const std::string& tenant, const std::string& notification,
                           const std::string& channel) const {

@@ -101,9 +101,14 @@ class IncidentStore {
     // Outboxes older than `older_than` (crash between commit and publish).
     std::vector<OutboxMember> stale_outboxes(core::TimePoint older_than);
 
-    // Moves due timers into leases until `lease_until`; returns the firings.
+    // Moves due timers into leases until `lease_until`; returns the firings, and in `next_due`
+    // the earliest deadline still pending (nothing: none).
     std::vector<TimerFiring> lease_due_timers(core::TimePoint now, core::TimePoint lease_until,
-                                              int limit);
+                                              int limit,
+                                              std::optional<core::TimePoint>* next_due = nullptr);
+    // Tells sleeping timer threads (of every replica) that a deadline at `due` was scheduled
+    // outside commit() (which does it itself when it adds the earliest deadline).
+    void wake_timers(core::TimePoint due);
     // Ends the leases of applied firings (one round trip).
     void finish_timers(const std::vector<TimerFiring>& firings);
     // Puts back timers whose lease expired (their orchestrator died). Returns how many.
