@@ -3,7 +3,7 @@
 namespace sonae::amqp {
 
 std::string Topology::retry_queue(const std::string& kind, std::chrono::seconds delay) const {
-    return prefix + "." + kind + ".retry." + std::to_string(delay.count()) + "s";
+    return prefix + "." + kind + ".delay." + std::to_string(delay.count()) + "s";
 }
 
 std::string Topology::retry_key(const std::string& kind, std::chrono::seconds delay) const {
@@ -44,11 +44,14 @@ void Topology::declare(Connection& conn) const {
         conn.bind_queue(q, exchange(), kind);
     }
     // Delay queues hold a message for a fixed time, then dead-letter it back to its work queue.
+    // Quorum queues, so that the dead-lettering is at least once (declare_queue): a classic
+    // queue dead-letters at most once, and drops what expires while the broker starts or
+    // stops (the fault suite lost every retry waiting across a broker restart).
     for (const char* kind : {"notifications", "actions"}) {
         for (int s : kRetryDelaysS) {
             const std::chrono::seconds delay(s);
             const std::string rq = retry_queue(kind, delay);
-            conn.declare_queue(QueueSpec{rq, false, exchange(), kind, 0, std::int64_t{s} * 1000});
+            conn.declare_queue(QueueSpec{rq, true, exchange(), kind, 0, std::int64_t{s} * 1000});
             conn.bind_queue(rq, retry_exchange(), retry_key(kind, delay));
         }
     }

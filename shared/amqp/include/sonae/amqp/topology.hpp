@@ -15,7 +15,9 @@ struct Topology {
 
     std::string exchange() const { return prefix; }  // direct: work queues
     std::string dead_letter_exchange() const { return prefix + ".dlx"; }
-    std::string retry_exchange() const { return prefix + ".retry"; }  // direct: delay queues
+    // direct: the delay queues. Named ".delay" since they became quorum queues: the classic
+    // ".retry" queues of earlier versions stay bound to ".retry" only and drain by themselves.
+    std::string retry_exchange() const { return prefix + ".delay"; }
     std::string queue(const std::string& kind) const { return prefix + "." + kind; }
     std::string dead_queue(const std::string& kind) const { return prefix + "." + kind + ".dead"; }
     std::string retry_queue(const std::string& kind, std::chrono::seconds delay) const;
