@@ -13,28 +13,6 @@ using nlohmann::json;
 
 namespace {
 
-bool amqp_answers(int port) {
-    try {
-        amqp::Settings s;
-        s.endpoints = {amqp::Endpoint{"127.0.0.1", port, "guest", "guest", "/"}};
-        s.connect_timeout = std::chrono::milliseconds(500);
-        amqp::Connection c(s);
-        return true;
-    } catch (const std::exception&) {
-        return false;
-    }
-}
-
-std::unique_ptr<Process> start_broker(const std::string& dir, int port, const std::string& log) {
-    auto p = std::make_unique<Process>(std::string(SONAE_SOURCE_DIR) + "/scripts/lib/rabbitmq-node",
-                                       std::map<std::string, std::string>{}, log,
-                                       std::vector<std::string>{dir, std::to_string(port)});
-    if (!wait_until([&] { return amqp_answers(port); }, std::chrono::seconds(120))) {
-        FAIL("the private broker did not start:\n" << p->log());
-    }
-    return p;
-}
-
 std::string event(int i) {
     return json{{"title", "restart test " + std::to_string(i)},
                 {"dedup_key", "restart-" + std::to_string(i)},
@@ -53,7 +31,7 @@ TEST_CASE("RabbitMQ stopped and started again: 503 meanwhile, nothing accepted i
     const std::string data = make_temp_dir("broker");
     const int port = free_port();
     const std::string broker_log = make_temp_dir("broker-log") + "/node.log";
-    auto broker = start_broker(data, port, broker_log);
+    auto broker = start_rabbitmq_node(data, port, broker_log);
 
     const std::string config = make_temp_dir("config");
     write_file(config + "/sources.yaml",
@@ -87,7 +65,7 @@ TEST_CASE("RabbitMQ stopped and started again: 503 meanwhile, nothing accepted i
     CHECK(unavailable > 0);
     CHECK(http_get(stack.url("/readyz")).status == 503);
 
-    broker = start_broker(data, port, broker_log);
+    broker = start_rabbitmq_node(data, port, broker_log);
     // The gateway reconnects with backoff; events are accepted again.
     bool back = wait_until(
         [&] {

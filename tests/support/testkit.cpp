@@ -1,8 +1,10 @@
 #include "testkit.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -14,6 +16,7 @@
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -356,6 +359,10 @@ Stack::Stack(const TestEnv& env, Options options) : test_env_(env) {
     port_ = free_port();
     orchestrator_admin_port_ = free_port();
     notifier_admin_port_ = free_port();
+    for (int i = 1; i < options.orchestrators; ++i)
+        orchestrator_admin_ports_.push_back(free_port());
+    for (int i = 1; i < options.notifiers; ++i)
+        notifier_admin_ports_.push_back(free_port());
     log_dir_ = make_temp_dir("logs");
     env_ = {{"SONAE_HTTP_ADDR", "127.0.0.1:" + std::to_string(port_)},
             {"SONAE_REDIS_URL", env.redis_url},
@@ -369,8 +376,10 @@ Stack::Stack(const TestEnv& env, Options options) : test_env_(env) {
     for (const auto& [k, v] : options.extra_env)
         env_[k] = v;
     redis_ = std::make_unique<redis::Connection>(redis::Settings::parse(env.redis_url).value());
-    orchestrator_ = spawn("orchestrator");
-    notifier_ = spawn("notifier");
+    for (int i = 0; i < std::max(1, options.orchestrators); ++i)
+        orchestrators_.push_back(spawn("orchestrator", static_cast<std::size_t>(i)));
+    for (int i = 0; i < std::max(1, options.notifiers); ++i)
+        notifiers_.push_back(spawn("notifier", static_cast<std::size_t>(i)));
     gateway_ = spawn("gateway");
     const bool ready = wait_until([&] { return http_get(url("/readyz")).status == 200; },
                                   std::chrono::seconds(30));
@@ -380,8 +389,8 @@ Stack::Stack(const TestEnv& env, Options options) : test_env_(env) {
 
 Stack::~Stack() {
     gateway_.reset();
-    orchestrator_.reset();
-    notifier_.reset();
+    orchestrators_.clear();
+    notifiers_.clear();
     // Quorum queues are heavy: a test leaves none behind on the shared broker.
     try {
         amqp::Connection c(amqp::Settings::parse(test_env_.amqp_url).value());
@@ -391,33 +400,207 @@ Stack::~Stack() {
     }
 }
 
-std::unique_ptr<Process> Stack::spawn(const std::string& service) {
-    // Each admin listener on a port of its own, so that stacks (and scripts/run) coexist.
-    auto env = env_;
-    const int admin = service == "orchestrator" ? orchestrator_admin_port_
-                      : service == "notifier"   ? notifier_admin_port_
-                                                : 0;
-    if (admin != 0 && env.count("SONAE_ADMIN_ADDR") == 0)
-        env["SONAE_ADMIN_ADDR"] = "127.0.0.1:" + std::to_string(admin);
-    return std::make_unique<Process>(
-        test_env_.bin_dir + "/services/" + service + "/sonae-" + service, env,
-        log_dir_ + "/" + service + ".log");
+std::size_t Stack::replicas(const std::string& service) const {
+    return service == "orchestrator" ? orchestrators_.size()
+           : service == "notifier"   ? notifiers_.size()
+                                     : 1;
 }
 
-void Stack::restart(const std::string& service) {
-    auto& slot = service == "gateway"    ? gateway_
-                 : service == "notifier" ? notifier_
-                                         : orchestrator_;
-    slot.reset();  // stops it if it still runs
-    slot = spawn(service);
-    if (service == "gateway" && !wait_until([&] { return http_get(url("/readyz")).status == 200; },
-                                            std::chrono::seconds(30)))
-        FAIL("the gateway did not become ready again:\n" << logs());
+int Stack::admin_port(const std::string& service, std::size_t replica) const {
+    if (service == "gateway")
+        return 0;
+    const bool orch = service == "orchestrator";
+    if (replica == 0)
+        return orch ? orchestrator_admin_port_ : notifier_admin_port_;
+    return (orch ? orchestrator_admin_ports_ : notifier_admin_ports_).at(replica - 1);
+}
+
+std::unique_ptr<Process>& Stack::slot(const std::string& service, std::size_t replica) {
+    if (service == "gateway")
+        return gateway_;
+    return (service == "notifier" ? notifiers_ : orchestrators_).at(replica);
+}
+
+std::unique_ptr<Process> Stack::spawn(const std::string& service, std::size_t replica) {
+    // Each admin listener on a port of its own, so that stacks (and scripts/run) coexist.
+    auto env = env_;
+    const int admin = admin_port(service, replica);
+    if (admin != 0 && env.count("SONAE_ADMIN_ADDR") == 0)
+        env["SONAE_ADMIN_ADDR"] = "127.0.0.1:" + std::to_string(admin);
+    const std::string log = replica == 0 ? service : service + "-" + std::to_string(replica);
+    return std::make_unique<Process>(
+        test_env_.bin_dir + "/services/" + service + "/sonae-" + service, env,
+        log_dir_ + "/" + log + ".log");
+}
+
+void Stack::restart(const std::string& service, std::size_t replica) {
+    auto& p = slot(service, replica);
+    p.reset();  // stops it if it still runs
+    p = spawn(service, replica);
+    const std::string ready =
+        service == "gateway"
+            ? url("/readyz")
+            : "http://127.0.0.1:" + std::to_string(admin_port(service, replica)) + "/healthz";
+    if (!wait_until([&] { return http_get(ready).status == 200; }, std::chrono::seconds(30)))
+        FAIL(service << " " << replica << " did not become ready again:\n" << logs());
 }
 
 std::string Stack::logs() {
-    return "--- gateway ---\n" + gateway_->log() + "\n--- orchestrator ---\n" +
-           orchestrator_->log() + "\n--- notifier ---\n" + notifier_->log();
+    std::string out = "--- gateway ---\n" + gateway_->log();
+    for (std::size_t i = 0; i < orchestrators_.size(); ++i)
+        out += "\n--- orchestrator " + std::to_string(i) + " ---\n" + orchestrators_[i]->log();
+    for (std::size_t i = 0; i < notifiers_.size(); ++i)
+        out += "\n--- notifier " + std::to_string(i) + " ---\n" + notifiers_[i]->log();
+    return out;
+}
+
+bool amqp_answers(int port) {
+    try {
+        amqp::Settings s;
+        s.endpoints = {amqp::Endpoint{"127.0.0.1", port, "guest", "guest", "/"}};
+        s.connect_timeout = std::chrono::milliseconds(500);
+        amqp::Connection c(s);
+        return true;
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+std::unique_ptr<Process> start_rabbitmq_node(const std::string& dir, int port,
+                                             const std::string& log) {
+    auto p = std::make_unique<Process>(std::string(SONAE_SOURCE_DIR) + "/scripts/lib/rabbitmq-node",
+                                       std::map<std::string, std::string>{}, log,
+                                       std::vector<std::string>{dir, std::to_string(port)});
+    if (!wait_until([&] { return amqp_answers(port); }, std::chrono::seconds(120)))
+        FAIL("the private broker did not start:\n" << p->log());
+    return p;
+}
+
+std::unique_ptr<Process> start_redis_server(const std::string& dir, int port,
+                                            const std::string& log) {
+    auto p = std::make_unique<Process>(
+        "/usr/bin/redis-server", std::map<std::string, std::string>{}, log,
+        std::vector<std::string>{"--port", std::to_string(port), "--bind", "127.0.0.1", "--dir",
+                                 dir, "--appendonly", "yes", "--appendfsync", "everysec",
+                                 "--save", "", "--daemonize", "no"});
+    const auto url = redis::Settings::parse("redis://127.0.0.1:" + std::to_string(port)).value();
+    const bool up = wait_until(
+        [&] {
+            try {
+                redis::Connection c(url);
+                return c.command({"PING"}).str() == "PONG";
+            } catch (const std::exception&) {
+                return false;  // not listening yet, or still loading its append-only file
+            }
+        },
+        std::chrono::seconds(30));
+    if (!up)
+        FAIL("redis-server did not start:\n" << p->log());
+    return p;
+}
+
+TcpProxy::TcpProxy(int target_port) : target_port_(target_port) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const int one = 1;
+    ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::listen(listener_, 64) != 0)
+        FAIL("proxy: cannot listen: " << std::strerror(errno));
+    socklen_t len = sizeof a;
+    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    acceptor_ = std::thread([this] { accept_loop(); });
+}
+
+TcpProxy::~TcpProxy() {
+    stopping_ = true;
+    acceptor_.join();
+    ::close(listener_);
+    std::vector<std::thread> threads;
+    {
+        std::lock_guard lock(mu_);
+        threads.swap(threads_);
+    }
+    for (auto& t : threads)
+        t.join();
+}
+
+void TcpProxy::cut() {
+    cut_ = true;
+}
+
+void TcpProxy::heal() {
+    cut_ = false;
+}
+
+int TcpProxy::connections() const {
+    return connections_.load();
+}
+
+void TcpProxy::accept_loop() {
+    while (!stopping_) {
+        pollfd p{listener_, POLLIN, 0};
+        if (::poll(&p, 1, 50) <= 0)
+            continue;
+        const int client = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+        if (client < 0)
+            continue;
+        ++connections_;
+        std::lock_guard lock(mu_);
+        threads_.emplace_back([this, client] { pump(client); });
+    }
+}
+
+void TcpProxy::pump(int client) {
+    // Held while cut: a partition does not refuse connections, it swallows them.
+    while (cut_ && !stopping_)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const int upstream = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<std::uint16_t>(target_port_));
+    if (::connect(upstream, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        ::close(upstream);
+        ::close(client);
+        return;
+    }
+    char buf[64 * 1024];
+    bool open = true;
+    while (open && !stopping_) {
+        if (cut_) {  // nothing moves; the bytes wait in the sockets' buffers
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            continue;
+        }
+        pollfd p[2] = {{client, POLLIN, 0}, {upstream, POLLIN, 0}};
+        if (::poll(p, 2, 50) <= 0)
+            continue;
+        for (int i = 0; i < 2 && open; ++i) {
+            if ((p[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0)
+                continue;
+            const int from = i == 0 ? client : upstream;
+            const int to = i == 0 ? upstream : client;
+            const ssize_t n = ::read(from, buf, sizeof buf);
+            if (n <= 0) {
+                open = false;
+                break;
+            }
+            for (ssize_t off = 0; off < n;) {
+                const ssize_t w =
+                    ::send(to, buf + off, static_cast<std::size_t>(n - off), MSG_NOSIGNAL);
+                if (w <= 0) {
+                    open = false;
+                    break;
+                }
+                off += w;
+            }
+        }
+    }
+    ::close(upstream);
+    ::close(client);
 }
 
 namespace {

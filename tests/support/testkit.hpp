@@ -3,6 +3,7 @@
 // unique names, and polling helpers.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -78,6 +79,17 @@ class Process {
     std::string log_path_;
 };
 
+// True when an AMQP broker answers on 127.0.0.1:`port`.
+bool amqp_answers(int port);
+// A private RabbitMQ node (scripts/lib/rabbitmq-node) on `port` keeping its data in `dir`, so
+// that it can be stopped and started again; returns once it answers.
+std::unique_ptr<Process> start_rabbitmq_node(const std::string& dir, int port,
+                                             const std::string& log);
+// A private redis-server on `port` with its append-only file (appendfsync everysec) in `dir`,
+// so that it can be killed and started again; returns once it answers PING.
+std::unique_ptr<Process> start_redis_server(const std::string& dir, int port,
+                                            const std::string& log);
+
 struct Received {
     std::string target;
     std::map<std::string, std::string> headers;  // lower-case names
@@ -151,6 +163,8 @@ class Stack {
         std::string config_dir;
         std::string playbook_dir;
         std::map<std::string, std::string> extra_env;
+        int orchestrators = 1;  // replicas, side by side (fault tests)
+        int notifiers = 1;
     };
     Stack(const TestEnv& env, Options options);
     ~Stack();
@@ -171,15 +185,18 @@ class Stack {
     redis::Connection& redis() { return *redis_; }
     std::map<std::string, std::string> env() const { return env_; }
     Process& gateway() { return *gateway_; }
-    Process& orchestrator() { return *orchestrator_; }
-    Process& notifier() { return *notifier_; }
+    Process& orchestrator(std::size_t replica = 0) { return *orchestrators_.at(replica); }
+    Process& notifier(std::size_t replica = 0) { return *notifiers_.at(replica); }
+    std::size_t replicas(const std::string& service) const;
     std::string logs();
-    // Starts "gateway", "orchestrator" or "notifier" again after it stopped (logs append); the
-    // gateway is waited for until /readyz answers 200.
-    void restart(const std::string& service);
+    // Starts "gateway", "orchestrator" or "notifier" (that replica) again after it stopped (logs
+    // append); waits until it is ready: the gateway's /readyz, a replica's admin /healthz.
+    void restart(const std::string& service, std::size_t replica = 0);
 
   private:
-    std::unique_ptr<Process> spawn(const std::string& service);
+    std::unique_ptr<Process> spawn(const std::string& service, std::size_t replica = 0);
+    std::unique_ptr<Process>& slot(const std::string& service, std::size_t replica);
+    int admin_port(const std::string& service, std::size_t replica) const;
 
     TestEnv test_env_;
     std::string prefix_;
@@ -189,7 +206,39 @@ class Stack {
     std::map<std::string, std::string> env_;
     std::string log_dir_;
     std::unique_ptr<redis::Connection> redis_;
-    std::unique_ptr<Process> gateway_, orchestrator_, notifier_;
+    std::unique_ptr<Process> gateway_;
+    std::vector<std::unique_ptr<Process>> orchestrators_, notifiers_;
+    std::vector<int> orchestrator_admin_ports_, notifier_admin_ports_;  // replicas 1…
+};
+
+// A TCP proxy on 127.0.0.1 in front of a local port, for cutting a service off its broker: cut()
+// stalls every connection, as a network partition does (no byte passes either way; new
+// connections are accepted and held), heal() lets the bytes flow again.
+class TcpProxy {
+  public:
+    explicit TcpProxy(int target_port);
+    ~TcpProxy();
+    TcpProxy(const TcpProxy&) = delete;
+    TcpProxy& operator=(const TcpProxy&) = delete;
+    int port() const { return port_; }
+    void cut();
+    void heal();
+    // Connections it has accepted so far.
+    int connections() const;
+
+  private:
+    void accept_loop();
+    void pump(int client);
+
+    int target_port_;
+    int port_ = 0;
+    int listener_ = -1;
+    std::atomic<bool> cut_{false};
+    std::atomic<bool> stopping_{false};
+    std::atomic<int> connections_{0};
+    std::mutex mu_;
+    std::vector<std::thread> threads_;
+    std::thread acceptor_;
 };
 
 struct HttpResult {
