@@ -223,7 +223,7 @@ TEST_CASE("TLS file variables: readable files, certificate and key together") {
     CHECK(config::read_environment());
 }
 
-TEST_CASE("Redis Sentinels: a host:port list and a master name, bad entries named") {
+TEST_CASE("Redis Sentinels: a host:port list, a master name, replicas to wait for") {
     ::unsetenv("SONAE_REDIS_SENTINELS");
     ::unsetenv("SONAE_REDIS_SENTINEL_MASTER");
     auto none = config::read_environment();
@@ -248,6 +248,14 @@ TEST_CASE("Redis Sentinels: a host:port list and a master name, bad entries name
         CHECK(refused.error().field == "SONAE_REDIS_SENTINELS");
     }
     ::unsetenv("SONAE_REDIS_SENTINELS");
+    CHECK(config::read_environment()->redis_wait_replicas == 0);
+    ::setenv("SONAE_REDIS_WAIT_REPLICAS", "1", 1);
+    CHECK(config::read_environment()->redis_wait_replicas == 1);
+    ::setenv("SONAE_REDIS_WAIT_REPLICAS", "-1", 1);
+    auto wait = config::read_environment();
+    REQUIRE_FALSE(wait);
+    CHECK(wait.error().field == "SONAE_REDIS_WAIT_REPLICAS");
+    ::unsetenv("SONAE_REDIS_WAIT_REPLICAS");
     ::setenv("SONAE_REDIS_SENTINEL_MASTER", "two words", 1);
     auto master = config::read_environment();
     REQUIRE_FALSE(master);

@@ -128,6 +128,8 @@ core::Result<Environment> read_environment() {
     e.schema_dir = env("SONAE_SCHEMA_DIR").value_or(SONAE_DEFAULT_SCHEMA_DIR);
     if (auto v = env("SONAE_PREFIX"))
         e.prefix = *v;
+    if (auto r = read_int("SONAE_REDIS_WAIT_REPLICAS", 0, 16, e.redis_wait_replicas); !r)
+        return r.error();
     if (auto r = read_int("SONAE_WORKERS", 1, 256, e.workers); !r)
         return r.error();
     if (auto r = read_int("SONAE_HTTP_THREADS", 1, 256, e.http_threads); !r)
