@@ -297,7 +297,9 @@ Reply Connection::ask_sentinel(std::size_t k, const std::vector<std::string>& co
     s.tls = settings_.tls;
     s.ca_file = settings_.ca_file;
     s.connect_timeout = s.command_timeout = settings_.sentinel_timeout;
-    return Connection(std::move(s)).command(command);
+    Connection sentinel(std::move(s));
+    sentinel.tls_context_ = tls_context_;  // the CA bundle loaded once, not at every recheck
+    return sentinel.command(command);
 }
 
 // With Sentinels, now and then: is the server still the master they name (and, with
