@@ -14,7 +14,7 @@ SONAE_PACKAGES=(
 # What only the tests need: a real SMTP server, openssl for test keys, Prometheus (and
 # promtool) to scrape the services, and headless Chromium with Node.js for the browser tests
 # (tests/browser; a Japanese font so that screenshots show text).
-SONAE_TEST_PACKAGES=(python3-aiosmtpd openssl prometheus chromium nodejs fonts-ipafont-gothic)
+SONAE_TEST_PACKAGES=(python3-aiosmtpd openssl prometheus chromium nodejs fonts-ipafont-gothic redis-sentinel)
 # Debian's npm, unless a Node.js that bundles its own (NodeSource's, which conflicts with it) is
 # already there.
 command -v npm >/dev/null 2>&1 || SONAE_TEST_PACKAGES+=(npm)

@@ -222,3 +222,43 @@ TEST_CASE("TLS file variables: readable files, certificate and key together") {
     ::unsetenv("SONAE_REDIS_CA");
     CHECK(config::read_environment());
 }
+
+TEST_CASE("Redis Sentinels: a host:port list, a master name, replicas to wait for") {
+    ::unsetenv("SONAE_REDIS_SENTINELS");
+    ::unsetenv("SONAE_REDIS_SENTINEL_MASTER");
+    auto none = config::read_environment();
+    REQUIRE(none);
+    CHECK(none->redis_sentinels.empty());
+    CHECK(none->redis_sentinel_master == "sonae");
+
+    ::setenv("SONAE_REDIS_SENTINELS", "s1.example:26379, 10.0.0.2:26380,[::1]:26381", 1);
+    ::setenv("SONAE_REDIS_SENTINEL_MASTER", "city-hall", 1);
+    auto e = config::read_environment();
+    REQUIRE(e);
+    using HostPort = std::pair<std::string, std::uint16_t>;
+    CHECK(e->redis_sentinels ==
+          std::vector<HostPort>{{"s1.example", 26379}, {"10.0.0.2", 26380}, {"::1", 26381}});
+    CHECK(e->redis_sentinel_master == "city-hall");
+
+    for (const char* bad : {"s1.example", "s1:26379,", "s1:0", ":26379", "s1:port", "s1:70000"}) {
+        INFO(bad);
+        ::setenv("SONAE_REDIS_SENTINELS", bad, 1);
+        auto refused = config::read_environment();
+        REQUIRE_FALSE(refused);
+        CHECK(refused.error().field == "SONAE_REDIS_SENTINELS");
+    }
+    ::unsetenv("SONAE_REDIS_SENTINELS");
+    CHECK(config::read_environment()->redis_wait_replicas == 0);
+    ::setenv("SONAE_REDIS_WAIT_REPLICAS", "1", 1);
+    CHECK(config::read_environment()->redis_wait_replicas == 1);
+    ::setenv("SONAE_REDIS_WAIT_REPLICAS", "-1", 1);
+    auto wait = config::read_environment();
+    REQUIRE_FALSE(wait);
+    CHECK(wait.error().field == "SONAE_REDIS_WAIT_REPLICAS");
+    ::unsetenv("SONAE_REDIS_WAIT_REPLICAS");
+    ::setenv("SONAE_REDIS_SENTINEL_MASTER", "two words", 1);
+    auto master = config::read_environment();
+    REQUIRE_FALSE(master);
+    CHECK(master.error().field == "SONAE_REDIS_SENTINEL_MASTER");
+    ::unsetenv("SONAE_REDIS_SENTINEL_MASTER");
+}

@@ -62,6 +62,33 @@ core::Result<std::pair<std::string, std::uint16_t>> host_port(const char* name,
     return std::pair{v.substr(0, colon), static_cast<std::uint16_t>(port)};
 }
 
+// SONAE_REDIS_SENTINELS: host:port[,host:port…] (an IPv6 address in brackets, [::1]:26379).
+core::Result<std::vector<std::pair<std::string, std::uint16_t>>> sentinels(const std::string& v) {
+    static constexpr const char* kName = "SONAE_REDIS_SENTINELS";
+    std::vector<std::pair<std::string, std::uint16_t>> out;
+    std::size_t start = 0;
+    while (start <= v.size()) {
+        std::size_t comma = v.find(',', start);
+        if (comma == std::string::npos)
+            comma = v.size();
+        std::string item = v.substr(start, comma - start);
+        while (!item.empty() && item.front() == ' ')
+            item.erase(item.begin());
+        while (!item.empty() && item.back() == ' ')
+            item.pop_back();
+        auto hp = host_port(kName, item);
+        if (!hp || hp->first.empty() || hp->second == 0) {
+            return core::Error::invalid_field(
+                kName, std::string(kName) + " must be host:port[,host:port…], got '" + item + "'");
+        }
+        if (hp->first.size() > 2 && hp->first.front() == '[' && hp->first.back() == ']')
+            hp->first = hp->first.substr(1, hp->first.size() - 2);
+        out.push_back(std::move(*hp));
+        start = comma + 1;
+    }
+    return out;
+}
+
 }  // namespace
 
 core::Result<Environment> read_environment() {
@@ -80,6 +107,18 @@ core::Result<Environment> read_environment() {
     }
     if (auto v = env("SONAE_REDIS_URL"))
         e.redis_url = *v;
+    if (auto v = env("SONAE_REDIS_SENTINELS")) {
+        auto list = sentinels(*v);
+        if (!list)
+            return list.error();
+        e.redis_sentinels = std::move(list.value());
+    }
+    if (auto v = env("SONAE_REDIS_SENTINEL_MASTER")) {
+        if (v->find_first_of(" \t\r\n") != std::string::npos)
+            return core::Error::invalid_field("SONAE_REDIS_SENTINEL_MASTER",
+                                              "SONAE_REDIS_SENTINEL_MASTER must be one word");
+        e.redis_sentinel_master = *v;
+    }
     if (auto v = env("SONAE_AMQP_URL"))
         e.amqp_url = *v;
     if (auto v = env("SONAE_CONFIG_DIR"))
@@ -89,6 +128,8 @@ core::Result<Environment> read_environment() {
     e.schema_dir = env("SONAE_SCHEMA_DIR").value_or(SONAE_DEFAULT_SCHEMA_DIR);
     if (auto v = env("SONAE_PREFIX"))
         e.prefix = *v;
+    if (auto r = read_int("SONAE_REDIS_WAIT_REPLICAS", 0, 16, e.redis_wait_replicas); !r)
+        return r.error();
     if (auto r = read_int("SONAE_WORKERS", 1, 256, e.workers); !r)
         return r.error();
     if (auto r = read_int("SONAE_HTTP_THREADS", 1, 256, e.http_threads); !r)

@@ -54,6 +54,27 @@ std::shared_ptr<ssl_ctx_st> make_tls_context(const std::string& ca_file) {
     return ctx;
 }
 
+// The master as a Sentinel sees it (SENTINEL MASTER: field names and values in turn). Its flags
+// are "master" alone unless it is thought down or a failover is under way.
+struct Named {
+    std::string ip, port, flags;
+};
+
+Named named(const Reply& r) {
+    Named m;
+    const auto& kv = r.elements();
+    for (std::size_t f = 0; f + 1 < kv.size(); f += 2) {
+        const std::string& name = kv[f].str();
+        if (name == "ip")
+            m.ip = kv[f + 1].str();
+        else if (name == "port")
+            m.port = kv[f + 1].str();
+        else if (name == "flags")
+            m.flags = kv[f + 1].str();
+    }
+    return m;
+}
+
 }  // namespace
 
 core::Result<Settings> Settings::parse(std::string_view url) {
@@ -165,6 +186,8 @@ Connection& Connection::operator=(Connection&&) noexcept = default;
 void Connection::drop() {
     tls_.reset();
     ctx_.reset();
+    address_.clear();
+    unreplicated_until_ = {};
 }
 
 void Connection::disconnect() {
@@ -175,28 +198,42 @@ void Connection::connect() {
     if (ctx_) {
         return;
     }
+    if (!settings_.sentinels.empty()) {
+        connect_through_sentinels();
+        return;
+    }
+    open(settings_.host, settings_.port);
+    login();
+}
+
+void Connection::open(const std::string& host, int port) {
     const timeval ct = to_timeval(settings_.connect_timeout);
     std::unique_ptr<redisContext, ContextDeleter> ctx(
-        redisConnectWithTimeout(settings_.host.c_str(), settings_.port, ct));
+        redisConnectWithTimeout(host.c_str(), port, ct));
     if (!ctx) {
         throw IoError("redis: cannot allocate context");
     }
     if (ctx->err != 0) {
-        throw IoError("redis: connect to " + settings_.host + ":" + std::to_string(settings_.port) +
-                      ": " + ctx->errstr);
+        throw IoError("redis: connect to " + host + ":" + std::to_string(port) + ": " +
+                      ctx->errstr);
     }
     if (settings_.tls) {
         // The handshake is bounded by the connect timeout, commands by the command timeout.
-        if (redisSetTimeout(ctx.get(), to_timeval(settings_.connect_timeout)) != REDIS_OK) {
+        if (redisSetTimeout(ctx.get(), ct) != REDIS_OK) {
             throw IoError("redis: cannot set socket timeout");
         }
-        start_tls(ctx->fd);  // tls_ is set only when the handshake succeeded
+        start_tls(ctx->fd, host, port);  // tls_ is set only when the handshake succeeded
     }
     if (redisSetTimeout(ctx.get(), to_timeval(settings_.command_timeout)) != REDIS_OK) {
         tls_.reset();
         throw IoError("redis: cannot set socket timeout");
     }
     ctx_ = std::move(ctx);
+    address_ = host + ":" + std::to_string(port);
+    recheck_at_ = std::chrono::steady_clock::now() + settings_.sentinel_recheck;
+}
+
+void Connection::login() {
     if (!settings_.password.empty()) {
         command({"AUTH", settings_.password});
     }
@@ -205,7 +242,142 @@ void Connection::connect() {
     }
 }
 
-void Connection::start_tls(int fd) {
+// Each Sentinel in turn, starting with the one that answered last: the master's address, then
+// that server must say it is the master (during a failover a Sentinel may still name the old one,
+// dead or already demoted). With wait_replicas, also no failover may be under way: the old master
+// still takes writes that the promoted replica will never have. One round; the caller's retry
+// makes the next.
+void Connection::connect_through_sentinels() {
+    const auto& sentinels = settings_.sentinels;
+    std::string errors;
+    for (std::size_t i = 0; i < sentinels.size(); ++i) {
+        const std::size_t k = (next_sentinel_ + i) % sentinels.size();
+        const std::string name = sentinels[k].host + ":" + std::to_string(sentinels[k].port);
+        try {
+            const Named m =
+                named(ask_sentinel(k, {"SENTINEL", "master", settings_.sentinel_master}));
+            int port = 0;
+            const auto [end, ec] =
+                std::from_chars(m.port.data(), m.port.data() + m.port.size(), port);
+            if (m.ip.empty() || ec != std::errc{} || end != m.port.data() + m.port.size()) {
+                errors +=
+                    "; sentinel " + name + ": no address for '" + settings_.sentinel_master + "'";
+                continue;
+            }
+            if (settings_.wait_replicas > 0 && m.flags != "master") {
+                errors += "; sentinel " + name + ": " + m.ip + ":" + m.port + " is " + m.flags;
+                continue;
+            }
+            open(m.ip, port);
+            login();
+            const Reply role = command({"ROLE"});
+            if (role.type() != Reply::Type::kArray || role.elements().empty() ||
+                role.elements()[0].str() != "master") {
+                drop();
+                errors += "; sentinel " + name + " names " + m.ip + ":" + m.port +
+                          ", which is not the master (yet)";
+                continue;
+            }
+            next_sentinel_ = k;
+            return;
+        } catch (const Error& e) {
+            drop();
+            errors += "; sentinel " + name + ": " + e.what();
+        }
+    }
+    throw IoError("redis: no master '" + settings_.sentinel_master + "' from the Sentinels" +
+                  errors);
+}
+
+// A Sentinel is asked as a server of its own: the same TLS, no password or database, short
+// timeouts.
+Reply Connection::ask_sentinel(std::size_t k, const std::vector<std::string>& command) const {
+    Settings s;
+    s.host = settings_.sentinels[k].host;
+    s.port = settings_.sentinels[k].port;
+    s.tls = settings_.tls;
+    s.ca_file = settings_.ca_file;
+    s.connect_timeout = s.command_timeout = settings_.sentinel_timeout;
+    Connection sentinel(std::move(s));
+    sentinel.tls_context_ = tls_context_;  // the CA bundle loaded once, not at every recheck
+    return sentinel.command(command);
+}
+
+// With Sentinels, now and then: is the server still the master they name (and, with
+// wait_replicas, is no failover under way)? If not, the connection is dropped as an IoError, as
+// after any failure: the caller's retry reconnects to the master named now (and a subscriber
+// subscribes again).
+void Connection::recheck() {
+    if (settings_.sentinels.empty() || !ctx_) {
+        return;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now < recheck_at_) {
+        return;
+    }
+    recheck_at_ = now + settings_.sentinel_recheck;
+    for (std::size_t i = 0; i < settings_.sentinels.size(); ++i) {
+        const std::size_t k = (next_sentinel_ + i) % settings_.sentinels.size();
+        Named m;
+        try {
+            m = named(ask_sentinel(k, {"SENTINEL", "master", settings_.sentinel_master}));
+        } catch (const Error&) {
+            continue;  // the next Sentinel; none answering leaves the connection as it is
+        }
+        next_sentinel_ = k;
+        if (m.ip + ":" + m.port != address_ ||
+            (settings_.wait_replicas > 0 && m.flags != "master")) {
+            const std::string was = address_;
+            drop();
+            throw IoError("redis: Sentinel says the master is " + m.ip + ":" + m.port + " (" +
+                          m.flags + "), not " + was);
+        }
+        return;
+    }
+}
+
+// After a script, with wait_replicas: the write counts once that many replicas have it. Fewer
+// within wait_timeout means a replica down or slow, or a failover under way (the promoted replica
+// no longer follows this server, which takes writes until Sentinel demotes it, seconds later).
+// Only the Sentinels can tell: while one names this server as a healthy master the write stands;
+// otherwise it is not acknowledged (it will vanish with the demotion) and the caller's retry
+// reconnects.
+void Connection::replicated() {
+    const int want = settings_.wait_replicas;
+    if (want <= 0 || std::chrono::steady_clock::now() < unreplicated_until_) {
+        return;
+    }
+    const long long acked =
+        command({"WAIT", std::to_string(want), std::to_string(settings_.wait_timeout.count())})
+            .integer();
+    if (acked >= want) {
+        return;
+    }
+    std::string why = "no Sentinel says it is still the master";
+    for (std::size_t i = 0; i < settings_.sentinels.size(); ++i) {
+        const std::size_t k = (next_sentinel_ + i) % settings_.sentinels.size();
+        try {
+            const Named m =
+                named(ask_sentinel(k, {"SENTINEL", "master", settings_.sentinel_master}));
+            next_sentinel_ = k;
+            if (m.ip + ":" + m.port == address_ && m.flags == "master") {
+                // A replica is down or behind: the write stands, replicated later.
+                unreplicated_until_ = std::chrono::steady_clock::now() + settings_.sentinel_recheck;
+                return;
+            }
+            why = "Sentinel says the master is " + m.ip + ":" + m.port + " (" + m.flags + ")";
+            break;
+        } catch (const Error&) {
+            // the next Sentinel
+        }
+    }
+    const std::string was = address_;
+    drop();
+    throw IoError("redis: a write on " + was + " reached " + std::to_string(acked) + " of " +
+                  std::to_string(want) + " replicas and " + why + ": not acknowledged");
+}
+
+void Connection::start_tls(int fd, const std::string& host, int port) {
     if (!tls_context_) {
         tls_context_ = make_tls_context(settings_.ca_file);
     }
@@ -216,19 +388,18 @@ void Connection::start_tls(int fd) {
     }
     // The certificate must name the host we asked for: its IP address, or its DNS name (also
     // sent as SNI).
-    if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl.get()), settings_.host.c_str()) != 1) {
+    if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl.get()), host.c_str()) != 1) {
         ERR_clear_error();
         // SSL_set_tlsext_host_name, without the macro's C cast.
         SSL_ctrl(ssl.get(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-                 const_cast<char*>(settings_.host.c_str()));
-        if (SSL_set1_host(ssl.get(), settings_.host.c_str()) != 1) {
-            throw IoError("redis: cannot verify TLS host name " + settings_.host);
+                 const_cast<char*>(host.c_str()));
+        if (SSL_set1_host(ssl.get(), host.c_str()) != 1) {
+            throw IoError("redis: cannot verify TLS host name " + host);
         }
     }
     const int rc = SSL_connect(ssl.get());
     if (rc != 1) {
-        const std::string where =
-            "redis: TLS handshake with " + settings_.host + ":" + std::to_string(settings_.port);
+        const std::string where = "redis: TLS handshake with " + host + ":" + std::to_string(port);
         const long verify = SSL_get_verify_result(ssl.get());
         if (verify != X509_V_OK) {
             throw IoError(where + ": server certificate not trusted: " +
@@ -270,6 +441,18 @@ void Connection::fail() {
         throw ProtocolError("redis: protocol error: " + what);
     }
     throw IoError("redis: " + what);
+}
+
+bool Connection::readonly(std::string_view error) {
+    return error.rfind("READONLY", 0) == 0;
+}
+
+// A write refused by a replica: the server we hold was demoted (a failover). Nothing was written;
+// the connection is dropped so that the caller's retry reconnects to the new master.
+void Connection::demoted(const std::string& error) {
+    const std::string was = address_;
+    drop();
+    throw IoError("redis: " + was + " is no longer the master: " + error);
 }
 
 Reply Connection::read_reply() {
@@ -343,6 +526,7 @@ std::optional<Reply> Connection::poll_reply(std::chrono::milliseconds timeout) {
 }
 
 Reply Connection::command(const std::vector<std::string>& args) {
+    recheck();
     connect();
     std::vector<const char*> argv;
     std::vector<std::size_t> lens;
@@ -358,6 +542,9 @@ Reply Connection::command(const std::vector<std::string>& args) {
     }
     Reply r = read_reply();
     if (r.is_error()) {
+        if (readonly(r.str())) {
+            demoted(r.str());
+        }
         throw ReplyError(r.str());
     }
     return r;
@@ -373,6 +560,7 @@ Reply Connection::command(std::initializer_list<std::string_view> args) {
 }
 
 std::vector<Reply> Connection::pipeline(const std::vector<std::vector<std::string>>& commands) {
+    recheck();
     connect();
     std::vector<const char*> argv;
     std::vector<std::size_t> lens;
@@ -392,6 +580,11 @@ std::vector<Reply> Connection::pipeline(const std::vector<std::vector<std::strin
     replies.reserve(commands.size());
     for (std::size_t i = 0; i < commands.size(); ++i) {
         replies.push_back(read_reply());
+    }
+    for (const auto& r : replies) {
+        if (r.is_error() && readonly(r.str())) {
+            demoted(r.str());
+        }
     }
     return replies;
 }
@@ -428,30 +621,34 @@ std::vector<Reply> Connection::eval_all(const Script& script, const std::vector<
         if (replies[i].is_error() && noscript(replies[i].str()))
             again.push_back(i);
     }
-    if (again.empty())
-        return replies;
-    command({"SCRIPT", "LOAD", script.source()});
-    std::vector<std::vector<std::string>> resend;
-    for (std::size_t i : again)
-        resend.push_back(std::move(commands[i]));
-    std::vector<Reply> second = pipeline(resend);
-    for (std::size_t k = 0; k < again.size(); ++k)
-        replies[again[k]] = std::move(second[k]);
+    if (!again.empty()) {
+        command({"SCRIPT", "LOAD", script.source()});
+        std::vector<std::vector<std::string>> resend;
+        for (std::size_t i : again)
+            resend.push_back(std::move(commands[i]));
+        std::vector<Reply> second = pipeline(resend);
+        for (std::size_t k = 0; k < again.size(); ++k)
+            replies[again[k]] = std::move(second[k]);
+    }
+    replicated();
     return replies;
 }
 
 Reply Connection::eval(const Script& script, const std::vector<std::string>& keys,
                        const std::vector<std::string>& args) {
     const std::vector<std::string> cmd = evalsha(script, keys, args);
+    Reply r;
     try {
-        return command(cmd);
+        r = command(cmd);
     } catch (const ReplyError& e) {
         if (!noscript(e.what())) {
             throw;
         }
+        command({"SCRIPT", "LOAD", script.source()});
+        r = command(cmd);
     }
-    command({"SCRIPT", "LOAD", script.source()});
-    return command(cmd);
+    replicated();
+    return r;
 }
 
 }  // namespace sonae::redis

@@ -12,6 +12,10 @@ core::Result<Common> read_common(const config::Environment& env, bool with_confi
     if (!redis)
         return redis.error();
     redis->ca_file = env.redis_ca;
+    for (const auto& [host, port] : env.redis_sentinels)
+        redis->sentinels.push_back(redis::Endpoint{host, port});
+    redis->sentinel_master = env.redis_sentinel_master;
+    redis->wait_replicas = env.redis_wait_replicas;
     auto amqp = amqp::Settings::parse(env.amqp_url);
     if (!amqp)
         return amqp.error();

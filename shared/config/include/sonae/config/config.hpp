@@ -21,7 +21,14 @@ namespace sonae::config {
 struct Environment {
     std::string http_address = "127.0.0.1";  // SONAE_HTTP_ADDR host:port
     std::uint16_t http_port = 8080;
-    std::string redis_url = "redis://127.0.0.1:6379";             // SONAE_REDIS_URL
+    std::string redis_url = "redis://127.0.0.1:6379";  // SONAE_REDIS_URL
+    // SONAE_REDIS_SENTINELS host:port[,host:port…]: Redis Sentinels that name the master; then
+    // SONAE_REDIS_URL gives the password, database and TLS, not the address.
+    std::vector<std::pair<std::string, std::uint16_t>> redis_sentinels;
+    std::string redis_sentinel_master = "sonae";  // SONAE_REDIS_SENTINEL_MASTER
+    // SONAE_REDIS_WAIT_REPLICAS: a transaction counts once this many replicas have it (0: once
+    // the primary has it); see redis::Settings::wait_replicas.
+    int redis_wait_replicas = 0;
     std::string amqp_url = "amqp://guest:guest@127.0.0.1:5672/";  // SONAE_AMQP_URL (comma list)
     std::string config_dir = "config/dev";                        // SONAE_CONFIG_DIR
     std::string playbook_dir = "playbooks";                       // SONAE_PLAYBOOK_DIR

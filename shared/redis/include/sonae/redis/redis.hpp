@@ -3,6 +3,12 @@
 // loaded again when the server answers NOSCRIPT (after a restart or SCRIPT FLUSH).
 // rediss:// is TLS through OpenSSL on the hiredis context's socket (Debian's hiredis 0.14 has no
 // TLS of its own): hiredis still formats commands and parses replies, OpenSSL moves the bytes.
+// With Sentinels in the settings, every connect asks them for the master's address and checks
+// that the server there says it is the master (ROLE), and a connection asks them again once a
+// second; a master they no longer name, or an error reply READONLY (the server was demoted to a
+// replica under us), drops the connection as an IoError, so that the caller's retry reconnects
+// to the promoted replica. Optionally a script's writes count only once replicas have them
+// (Settings::wait_replicas).
 #pragma once
 
 #include <chrono>
@@ -23,6 +29,11 @@ struct ssl_ctx_st;
 
 namespace sonae::redis {
 
+struct Endpoint {
+    std::string host;
+    int port = 0;
+};
+
 struct Settings {
     std::string host = "127.0.0.1";
     int port = 6379;
@@ -34,6 +45,24 @@ struct Settings {
     // empty: the system's trust store) and its name or IP address against `host`.
     bool tls = false;
     std::string ca_file;
+    // Redis Sentinels (SONAE_REDIS_SENTINELS): when not empty they name the master's address and
+    // `host`/`port` are not used. Each is asked in turn, with `sentinel_timeout` to connect and
+    // answer; `tls` applies to them too.
+    std::vector<Endpoint> sentinels;
+    std::string sentinel_master = "sonae";  // SONAE_REDIS_SENTINEL_MASTER
+    std::chrono::milliseconds sentinel_timeout{500};
+    // How often a connection asks a Sentinel whether its server is still the master: after a
+    // failover the old master takes writes (lost later) until Sentinel demotes it, seconds later.
+    std::chrono::milliseconds sentinel_recheck{1000};
+    // SONAE_REDIS_WAIT_REPLICAS: after each script (the transactions) WAIT until this many
+    // replicas have it, so that a failover cannot lose what was acknowledged. When fewer answer
+    // within `wait_timeout`, the Sentinels decide: the write stands while they name this server
+    // and no failover is under way (a replica down must not stop the service), otherwise the
+    // connection is dropped as an IoError and the caller retries on the new master.
+    // After the Sentinels confirmed a write that fewer replicas had, writes within the next
+    // `sentinel_recheck` do not wait (a replica down costs one wait a second, not one a write).
+    int wait_replicas = 0;
+    std::chrono::milliseconds wait_timeout{200};
 
     // redis://[:password@]host[:port][/db], or rediss:// for TLS.
     static core::Result<Settings> parse(std::string_view url);
@@ -125,7 +154,11 @@ class Connection {
 
     bool connected() const { return ctx_ != nullptr; }
     void disconnect();
-    void connect();  // no-op when connected; throws IoError when the server is unreachable
+    // No-op when connected; throws IoError when the server is unreachable or, with Sentinels, when
+    // none of them names a master that answers as one.
+    void connect();
+    // host:port of the server connected to (with Sentinels: the master they named), or empty.
+    const std::string& address() const { return address_; }
 
     const Settings& settings() const { return settings_; }
 
@@ -138,14 +171,26 @@ class Connection {
     };
     [[noreturn]] void fail();
     [[noreturn]] void fail_tls(int rc, const char* what);
-    void start_tls(int fd);
+    void start_tls(int fd, const std::string& host, int port);
+    void open(const std::string& host, int port);
+    void login();
+    void connect_through_sentinels();
+    Reply ask_sentinel(std::size_t k, const std::vector<std::string>& command) const;
+    void recheck();
+    void replicated();
     void drop();
+    static bool readonly(std::string_view error);
+    [[noreturn]] void demoted(const std::string& error);
     Reply read_reply();
 
     Settings settings_;
     std::unique_ptr<redisContext, ContextDeleter> ctx_;
     std::shared_ptr<ssl_ctx_st> tls_context_;  // made at the first rediss:// connect
     std::unique_ptr<ssl_st, SslDeleter> tls_;  // after ctx_: freed before its socket is closed
+    std::string address_;
+    std::size_t next_sentinel_ = 0;  // the one that answered last is asked first
+    std::chrono::steady_clock::time_point recheck_at_{};
+    std::chrono::steady_clock::time_point unreplicated_until_{};  // see wait_replicas
 };
 
 }  // namespace sonae::redis
