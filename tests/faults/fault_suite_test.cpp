@@ -460,11 +460,11 @@ TEST_CASE(
             ++dlq_by_broker;
     }
     for (const auto& [n, k] : c.sent) {
-        if (c.delivered.count(n) == 0 && c.dead.count(n) == 0) {
+        if ((c.delivered.count(n) == 0) == (c.dead.count(n) == 0)) {
             if (++dlq_missing <= 3) {
                 const std::string incident =
                     n.substr(n.find(':') + 1, n.rfind(':') - n.find(':') - 1);
-                std::cout << "missing " << n << " (dead-letter queue: "
+                std::cout << "not exactly one outcome: " << n << " (dead-letter queue: "
                           << (dlq.by_id.count(n) ? "'" + dlq.by_id.at(n) + "'" : "no") << "):\n";
                 store::IncidentStore st(redis, store::Keys{stack.prefix()});
                 for (const auto& e : st.timeline("default", incident))

@@ -14,6 +14,9 @@ namespace {
 
 using nlohmann::json;
 
+// The value of a delivered marker when the channel refused the notification for good.
+const std::string kRefused = "refused";
+
 // Retries so far, from the header the retry path sets (0 on a first delivery).
 int retries_of(const amqp::Delivery& d) {
     auto it = d.headers.find("x-sonae-attempt");
@@ -105,21 +108,28 @@ std::vector<amqp::Verdict> Dispatcher::on_batch(amqp::Connection& conn,
                 where.push_back(i);
         }
     }
-    const std::vector<bool> done_before = store_.existing(markers);
+    const std::vector<std::optional<std::string>> before = store_.marker_values(markers);
     std::size_t m = 0;
     const RenderContext ctx{clock_.now(), config_.chat.public_url, config_.chat.mattermost_token};
     for (std::size_t k = 0; k < fresh.size(); ++k) {
         const std::shared_ptr<Job>& job = fresh[k];
         for (const config::Channel* ch : job->channels) {
             const std::string& marker = markers[m];
-            if (done_before[m++])
-                continue;  // delivered before a retry or crash
+            const std::optional<std::string>& outcome = before[m++];
+            if (outcome) {
+                // Settled before a crash or a lost publish: delivered, or refused for good
+                // (then it is dead-lettered again, never delivered after its refusal).
+                if (*outcome == kRefused)
+                    job->permanent.push_back(ch->name);
+                continue;
+            }
             const Outgoing out = render(job->n, *ch, ctx);
             send(marker, starter(*ch, out), Waiter{job, ch, out.redacted, marker, true}, ch);
         }
         const std::size_t i = where[k];
         if (job->pending == 0) {
-            verdicts[i] = amqp::Verdict::kAck;  // nothing left to deliver
+            // Nothing left to deliver; what was refused before goes to the dead-letter queue.
+            verdicts[i] = job->permanent.empty() ? amqp::Verdict::kAck : amqp::Verdict::kDeadLetter;
         } else {
             jobs_[batch[i].delivery_tag] = job;
         }
@@ -340,6 +350,7 @@ void Dispatcher::on_response(const std::string& key, const http::ClientResponse&
                                    {"attempt", job.attempt},
                                    {"redacted", w.redacted}}};
             const bool delivered = outcome == Outcome::kDelivered;
+            bool refused = false;
             const char* counted = "failed";
             if (delivered) {
                 counted = "delivered";
@@ -350,13 +361,17 @@ void Dispatcher::on_response(const std::string& key, const http::ClientResponse&
                 job.retry_after_s = std::max(job.retry_after_s, retry_after_of(r));
                 e.text = "delivery to " + ch + " failed (" + failure(r) + "), will retry";
             } else {
+                refused = true;
                 job.permanent.push_back(ch);
                 e.text = "delivery to " + ch + " failed permanently (" + failure(r) + ")";
             }
             if (w.records) {
                 metrics_.notifications.inc({ch, counted});
-                records_.push_back({delivered ? w.marker : std::string{}, 30 * 24 * 3600, n.tenant,
-                                    n.incident_id, std::move(e)});
+                // A refusal is marked like a delivery: a redelivered copy (its dead-lettering
+                // was not confirmed) is dead-lettered again, not tried again.
+                records_.push_back({delivered || refused ? w.marker : std::string{}, 30 * 24 * 3600,
+                                    n.tenant, n.incident_id, std::move(e),
+                                    delivered ? "1" : kRefused});
             }
         }
         if (--job.pending == 0)

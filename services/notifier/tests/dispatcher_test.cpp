@@ -218,6 +218,23 @@ TEST_CASE("a permanent refusal is dead-lettered and recorded") {
     CHECK(page.find("sonae_notifications_total{channel=\"gone\",outcome=\"failed\"} 1\n") !=
           std::string::npos);
     CHECK(page.find("sonae_dead_lettered_total{queue=\"notifications\"} 1\n") != std::string::npos);
+
+    // A copy redelivered after the refusal (its dead-lettering was lost with a broker restart)
+    // is not tried again, even though the receiver would now take it: it is dead-lettered again.
+    gone.set_status(200);
+    b.publish(notification(4));
+    std::optional<amqp::Frame> again;
+    REQUIRE(test::wait_until([&] { return (again = reader.next(100ms)).has_value(); }, 10s));
+    const auto* d2 = std::get_if<amqp::Delivery>(&*again);
+    REQUIRE(d2 != nullptr);
+    CHECK(d2->message_id == notification(4).id);
+    CHECK(gone.requests().size() == 1);
+    CHECK(b.metrics.dead_lettered.value({"notifications"}) == 2);
+    int outcomes = 0;
+    for (const auto& t : b.timeline_texts(notification(4).incident_id))
+        outcomes +=
+            t.find("delivered") != std::string::npos || t.find("failed") != std::string::npos;
+    CHECK(outcomes == 1);  // one outcome in the timeline: refused
 }
 
 TEST_CASE("e-mail reaches a real SMTP server: decoded Japanese subject, text/plain, threaded") {

@@ -488,15 +488,15 @@ void IncidentStore::append_timeline(const std::string& tenant, const std::string
     append(a);
 }
 
-std::vector<bool> IncidentStore::existing(const std::vector<std::string>& keys) {
-    std::vector<std::vector<std::string>> cmds;
-    for (const auto& k : keys)
-        cmds.push_back({"EXISTS", k});
-    std::vector<bool> out;
-    if (cmds.empty())
+std::vector<std::optional<std::string>> IncidentStore::marker_values(
+    const std::vector<std::string>& keys) {
+    std::vector<std::optional<std::string>> out;
+    if (keys.empty())
         return out;
-    for (const auto& r : redis_.pipeline(cmds))
-        out.push_back(r.integer() == 1);
+    std::vector<std::string> mget{"MGET"};
+    mget.insert(mget.end(), keys.begin(), keys.end());
+    for (const auto& r : redis_.command(mget).elements())
+        out.push_back(r.is_nil() ? std::nullopt : std::optional<std::string>(r.str()));
     return out;
 }
 
@@ -506,7 +506,7 @@ void IncidentStore::record(const std::vector<Record>& records) {
     std::vector<Append> appends;
     for (const auto& r : records) {
         if (!r.marker.empty())
-            markers.push_back({"SET", r.marker, "1", "EX", std::to_string(r.ttl_s)});
+            markers.push_back({"SET", r.marker, r.marker_value, "EX", std::to_string(r.ttl_s)});
         if (r.incident.empty())
             continue;
         auto it = std::find_if(appends.begin(), appends.end(), [&](const Append& a) {

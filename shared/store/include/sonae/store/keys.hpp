@@ -93,7 +93,8 @@ struct Keys {
     std::string timer_leases() const { return prefix + ":timers:leased"; }
     // Pub/sub channel: a deadline (ms) earlier than every pending one was scheduled
     std::string timer_wake() const { return prefix + ":timers:wake"; }
-    // STRING marker: notification delivered to a channel
+    // STRING marker: notification delivered to a channel ("1"), or refused by it for good
+    // ("refused": a redelivered copy is dead-lettered again, not sent)
     std::string delivered(const std::string& tenant, const std::string& notification,
                           const std::string& channel) const {
         return t(tenant) + "delivered:" + notification + ":" + channel;

@@ -117,8 +117,8 @@ class IncidentStore {
     // Appends one entry to an incident's timeline (deliveries, refused commands).
     void append_timeline(const std::string& tenant, const std::string& incident,
                          const core::TimelineEntry& e);
-    // Which of these plain markers exist, in one round trip.
-    std::vector<bool> existing(const std::vector<std::string>& keys);
+    // The values of these plain markers (nothing: absent), in one round trip.
+    std::vector<std::optional<std::string>> marker_values(const std::vector<std::string>& keys);
     // Deliveries' outcomes in one round trip: each one's marker (when not empty) and timeline
     // entry (when `incident` is not empty).
     struct Record {
@@ -127,6 +127,7 @@ class IncidentStore {
         std::string tenant;
         std::string incident;
         core::TimelineEntry entry;
+        std::string marker_value = "1";  // delivered; the notifier also marks a refusal
     };
     void record(const std::vector<Record>& records);
     std::vector<nlohmann::json> timeline(const std::string& tenant, const std::string& incident);
