@@ -1,3 +1,5 @@
+#include <spdlog/spdlog.h>
+
 #include <sonae/amqp/topology.hpp>
 
 namespace sonae::amqp {
@@ -44,13 +46,25 @@ void Topology::declare(Connection& conn) const {
         conn.bind_queue(q, exchange(), kind);
     }
     // Delay queues hold a message for a fixed time, then dead-letter it back to its work queue.
+    // They are classic queues living on one node of a cluster: while that node is down the
+    // broker refuses to declare them, and the work queues must still be served.
+    int unavailable = 0;
+    std::string first;
     for (const char* kind : {"notifications", "actions"}) {
         for (int s : kRetryDelaysS) {
             const std::chrono::seconds delay(s);
             const std::string rq = retry_queue(kind, delay);
-            conn.declare_queue(QueueSpec{rq, false, exchange(), kind, 0, std::int64_t{s} * 1000});
-            conn.bind_queue(rq, retry_exchange(), retry_key(kind, delay));
+            if (auto why = conn.try_declare_queue(
+                    QueueSpec{rq, false, exchange(), kind, 0, std::int64_t{s} * 1000},
+                    retry_exchange(), retry_key(kind, delay))) {
+                if (unavailable++ == 0)
+                    first = rq + ": " + *why;
+            }
         }
+    }
+    if (unavailable > 0) {
+        spdlog::warn("amqp: {} delay queues unavailable, their retries wait (e.g. {})", unavailable,
+                     first);
     }
 }
 

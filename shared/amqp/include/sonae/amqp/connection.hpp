@@ -110,6 +110,12 @@ class Connection {
 
     void declare_exchange(const std::string& name, const std::string& type = "direct");
     void declare_queue(const QueueSpec& spec);
+    // Declares a queue and binds it on a channel of its own, so that the broker refusing it
+    // leaves this connection usable: in a cluster, a classic durable queue whose node is down
+    // answers 404 to every declaration until the node is back. Returns the broker's reason, or
+    // nothing when the queue is there. Throws ConnectionError when the connection fails.
+    std::optional<std::string> try_declare_queue(const QueueSpec& spec, const std::string& exchange,
+                                                 const std::string& key);
     void bind_queue(const std::string& queue, const std::string& exchange, const std::string& key);
     void delete_queue(const std::string& name);
     void delete_exchange(const std::string& name);
@@ -141,6 +147,7 @@ class Connection {
     struct State;
     std::optional<Frame> read_frame(std::chrono::milliseconds timeout);
     void check_rpc(const char* what);
+    void send_declare_queue(std::uint16_t channel, const QueueSpec& spec);
     [[noreturn]] void fail(const std::string& what);
 
     State* state_;  // amqp_connection_state_t, opaque here to keep <amqp.h> out of headers
