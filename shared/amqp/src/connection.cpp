@@ -529,6 +529,8 @@ void Connection::publish_confirmed(const std::vector<Message>& messages,
             continue;
         if (auto* c = std::get_if<Confirm>(&*f)) {
             if (!c->ack) {
+                // The channel is suspect (see ConfirmingPublisher): callers reconnect.
+                broken_ = true;
                 throw PublishError("broker refused (nack) a message");
             }
             const std::uint64_t lo = c->multiple ? confirmed_upto + 1 : c->seq;

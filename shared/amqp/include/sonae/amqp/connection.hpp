@@ -131,7 +131,10 @@ class Connection {
     std::optional<Frame> next(std::chrono::milliseconds timeout);
 
     // Publishes and waits until every message is confirmed. Deliveries that arrive meanwhile are
-    // kept for next(). Throws PublishError (nack, return, timeout) or ConnectionError.
+    // kept for next(). Throws PublishError (nack, return, timeout) or ConnectionError. After a
+    // nack the connection is unusable (the broker's state for the channel may be broken: in
+    // RabbitMQ 3.10 a channel that started publishing to a quorum queue while its leader's node
+    // stopped nacks every later publish); later calls that read throw ConnectionError.
     void publish_confirmed(const std::vector<Message>& messages, std::chrono::milliseconds timeout);
 
     void ack(std::uint64_t delivery_tag, bool multiple = false);
