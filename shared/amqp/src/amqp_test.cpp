@@ -237,6 +237,49 @@ TEST_CASE("a delay queue the broker refuses: declared around, the connection sta
     CHECK(body == "still");
 }
 
+// A nack (here: a full queue rejecting publishes) fails its batch and makes the publisher
+// reconnect: in a cluster, a channel can nack every publish once a queue leader's node stopped.
+TEST_CASE("a nack fails its batch, and the publisher and the connection do not go on with it") {
+    const std::string q = unique("amqptest-full");
+    Connection admin(server());
+    admin.declare_queue(QueueSpec{q, false, "", "", 0, 0, 1});
+    Message m;
+    m.routing_key = q;  // the default exchange
+    m.body = "x";
+    admin.publish_confirmed({m}, std::chrono::seconds(5));  // the queue is full now
+    CHECK_THROWS_AS(admin.publish_confirmed({m}, std::chrono::seconds(5)), PublishError);
+    CHECK_THROWS_AS(admin.next(std::chrono::milliseconds(10)), ConnectionError);
+
+    ConfirmingPublisher::Options o;
+    o.settings = server();
+    ConfirmingPublisher publisher(o);
+    publisher.start();
+    for (int i = 0; i < 100 && !publisher.connected(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    REQUIRE(publisher.connected());
+    std::promise<PublishOutcome> refused;
+    publisher.submit({m}, [&](PublishOutcome r) { refused.set_value(std::move(r)); });
+    const PublishOutcome r = refused.get_future().get();
+    CHECK_FALSE(r.ok);
+    CHECK(r.error.find("nack") != std::string::npos);
+    // It reconnects, and publishes again once the queue has room.
+    {
+        Connection c(server());
+        c.delete_queue(q);
+    }
+    std::promise<PublishOutcome> later;
+    const ScopedTopology scoped{unique("amqptest")};
+    {
+        Connection c(server());
+        scoped.t.declare(c);
+    }
+    publisher.submit({to(scoped.t, "events", "after", "a1")},
+                     [&](PublishOutcome o2) { later.set_value(std::move(o2)); });
+    CHECK(later.get_future().get().ok);
+    CHECK(publisher.stats().reconnects >= 1);
+    publisher.stop();
+}
+
 TEST_CASE("publishing to an exchange that does not exist closes the channel: ConnectionError") {
     Connection c(server());
     c.enable_confirms();

@@ -301,6 +301,11 @@ void Connection::send_declare_queue(std::uint16_t channel, const QueueSpec& spec
     }
     if (spec.message_ttl_ms > 0)
         add_int("x-message-ttl", spec.message_ttl_ms);
+    if (spec.max_length > 0) {
+        add_int("x-max-length", spec.max_length);
+        if (spec.dead_letter_exchange.empty() || !spec.quorum)
+            add_str("x-overflow", kRejectPublish);
+    }
     amqp_table_t args{static_cast<int>(entries.size()), entries.data()};
     amqp_queue_declare(state_->conn, channel, bytes(spec.name), 0, 1, 0, 0, args);
 }

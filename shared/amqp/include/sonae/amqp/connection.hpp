@@ -97,6 +97,7 @@ struct QueueSpec {
     std::string dead_letter_routing_key;
     std::int64_t delivery_limit = 0;  // quorum only; 0 = unlimited
     std::int64_t message_ttl_ms = 0;  // 0 = none
+    std::int64_t max_length = 0;      // 0 = none; else publishes beyond it are nacked
 };
 
 class Connection {
