@@ -90,8 +90,11 @@ class Cluster {
             if (p)
                 p->terminate();  // all at once: the last members wait for each other
         }
-        for (int i = 0; i < kNodes; ++i)
-            stop(i);
+        for (auto& p : processes_) {
+            if (p && !p->wait_exit(std::chrono::seconds(120)))
+                p->stop();
+            p.reset();
+        }
         epmd_.reset();
     }
     Cluster(const Cluster&) = delete;
