@@ -131,17 +131,37 @@ start_redis() {
 }
 
 # start_rabbitmq DATA_DIR PORT: a private node running as the rabbitmq user, with its own epmd.
+# A member of a private cluster (tests/faults/cluster_test.cpp) takes, from the environment:
+#   SONAE_RABBITMQ_EPMD_PORT       an epmd the caller runs and every member shares (instead of
+#                                  the node's own: members find each other's ports through it)
+#   SONAE_RABBITMQ_COOKIE          the cluster's Erlang cookie, written to DATA_DIR/.erlang.cookie
+#   SONAE_RABBITMQ_CLUSTER_NODES   the members' node names (sonae<PORT>@localhost), separated by
+#                                  spaces: classic_config peer discovery joins a running one
+# DATA_DIR/ctl then runs a CLI tool against the node, e.g. `ctl rabbitmqctl cluster_status`.
 start_rabbitmq() {
   local dir="$1" port="$2"
   local dist epmd node
-  dist=$(free_port); epmd=$(free_port)
+  dist=$(free_port); epmd="${SONAE_RABBITMQ_EPMD_PORT:-$(free_port)}"
   node="sonae${port}@localhost"
   mkdir -p "$dir/mnesia" "$dir/log"
   printf '[].\n' > "$dir/enabled_plugins"
   : > "$dir/rabbitmq-env.conf"
   printf 'log.console = false\nlog.file.level = warning\n' > "$dir/rabbitmq.conf"
+  if [ -n "${SONAE_RABBITMQ_CLUSTER_NODES:-}" ]; then
+    printf 'cluster_formation.peer_discovery_backend = classic_config\n' >> "$dir/rabbitmq.conf"
+    local i=0 member
+    for member in $SONAE_RABBITMQ_CLUSTER_NODES; do
+      i=$((i + 1))
+      printf 'cluster_formation.classic_config.nodes.%d = %s\n' "$i" "$member" >> "$dir/rabbitmq.conf"
+    done
+  fi
   # More rabbitmq.conf lines, e.g. a TLS listener (tests/integration/tls_test.cpp).
   [ -z "${SONAE_RABBITMQ_EXTRA_CONF:-}" ] || printf '%s\n' "$SONAE_RABBITMQ_EXTRA_CONF" >> "$dir/rabbitmq.conf"
+  if [ -n "${SONAE_RABBITMQ_COOKIE:-}" ]; then
+    rm -f "$dir/.erlang.cookie"
+    printf '%s' "$SONAE_RABBITMQ_COOKIE" > "$dir/.erlang.cookie"
+    chmod 400 "$dir/.erlang.cookie"
+  fi
   as_root chown -R rabbitmq:rabbitmq "$dir"
   local -a envs=(
     HOME="$dir" ERL_EPMD_PORT="$epmd"
@@ -156,8 +176,17 @@ start_rabbitmq() {
   local -a as_rabbit
   if [ "$(id -u)" -eq 0 ]; then as_rabbit=(runuser -u rabbitmq --); else as_rabbit=(sudo -n -u rabbitmq); fi
   # Our own epmd in the foreground of our process group: the node's would daemonize and linger.
-  spawn "$dir/log/epmd.log" "${as_rabbit[@]}" env ERL_EPMD_PORT="$epmd" epmd -port "$epmd" >/dev/null
+  [ -n "${SONAE_RABBITMQ_EPMD_PORT:-}" ] ||
+    spawn "$dir/log/epmd.log" "${as_rabbit[@]}" env ERL_EPMD_PORT="$epmd" epmd -port "$epmd" >/dev/null
   spawn "$dir/log/server.log" "${as_rabbit[@]}" env "${envs[@]}" /usr/lib/rabbitmq/bin/rabbitmq-server >/dev/null
+  # The CLI tools need the node's epmd, cookie (its HOME) and name.
+  {
+    printf '#!/bin/bash\n# ctl TOOL ARGS...: rabbitmqctl, rabbitmq-queues or rabbitmq-diagnostics against %s\n' "$node"
+    printf 'tool="$1"; shift\nexec'
+    printf ' %q' "${as_rabbit[@]}" env HOME="$dir" ERL_EPMD_PORT="$epmd"
+    printf ' "/usr/lib/rabbitmq/bin/$tool" -n %q "$@"\n' "$node"
+  } | as_root tee "$dir/ctl" >/dev/null
+  as_root chmod 755 "$dir/ctl"
   SONAE_RABBIT_ENV=("${envs[@]}")
   SONAE_RABBIT_NODE="$node"
   wait_for 90 "rabbitmq on port $port" amqp_answers "$port"

@@ -203,6 +203,83 @@ TEST_CASE("an unroutable mandatory publish is a PublishError, and the connection
     c.publish_confirmed({to(t, "events", "ok", "fine")}, std::chrono::seconds(5));
 }
 
+// In a cluster, a delay queue whose node is down answers 404 to every declaration; a refusal
+// (here 406, the same queue declared with other arguments) must not stop a service connecting.
+TEST_CASE("a delay queue the broker refuses: declared around, the connection stays usable") {
+    const ScopedTopology scoped{unique("amqptest")};
+    const Topology& t = scoped.t;
+    Connection c(server());
+    const std::string rq = t.retry_queue("notifications", std::chrono::seconds(1));
+    c.declare_queue(QueueSpec{rq, false, "", "", 0, 0});  // no TTL: conflicts
+    const auto refused =
+        c.try_declare_queue(QueueSpec{rq, false, t.exchange(), "notifications", 0, 1000},
+                            t.retry_exchange(), "notifications.1s");
+    REQUIRE(refused.has_value());
+    CHECK(refused->find("406") != std::string::npos);
+    t.declare(c);  // the other queues are declared; the refused one is skipped
+    CHECK_FALSE(c.try_declare_queue(QueueSpec{t.retry_queue("actions", std::chrono::seconds(2)),
+                                              false, t.exchange(), "actions", 0, 2000},
+                                    t.retry_exchange(),
+                                    t.retry_key("actions", std::chrono::seconds(2))));
+    c.enable_confirms();
+    c.publish_confirmed({to(t, "events", "still", "usable")}, std::chrono::seconds(5));
+    c.set_prefetch(1);
+    c.consume(t.queue("events"));
+    std::string body;
+    for (int i = 0; i < 50 && body.empty(); ++i) {
+        if (auto f = c.next(std::chrono::milliseconds(100))) {
+            if (auto* d = std::get_if<Delivery>(&*f)) {
+                body = d->body;
+                c.ack(d->delivery_tag);
+            }
+        }
+    }
+    CHECK(body == "still");
+}
+
+// A nack (here: a full queue rejecting publishes) fails its batch and makes the publisher
+// reconnect: in a cluster, a channel can nack every publish once a queue leader's node stopped.
+TEST_CASE("a nack fails its batch, and the publisher and the connection do not go on with it") {
+    const std::string q = unique("amqptest-full");
+    Connection admin(server());
+    admin.declare_queue(QueueSpec{q, false, "", "", 0, 0, 1});
+    Message m;
+    m.routing_key = q;  // the default exchange
+    m.body = "x";
+    admin.publish_confirmed({m}, std::chrono::seconds(5));  // the queue is full now
+    CHECK_THROWS_AS(admin.publish_confirmed({m}, std::chrono::seconds(5)), PublishError);
+    CHECK_THROWS_AS(admin.next(std::chrono::milliseconds(10)), ConnectionError);
+
+    ConfirmingPublisher::Options o;
+    o.settings = server();
+    ConfirmingPublisher publisher(o);
+    publisher.start();
+    for (int i = 0; i < 100 && !publisher.connected(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    REQUIRE(publisher.connected());
+    std::promise<PublishOutcome> refused;
+    publisher.submit({m}, [&](PublishOutcome r) { refused.set_value(std::move(r)); });
+    const PublishOutcome r = refused.get_future().get();
+    CHECK_FALSE(r.ok);
+    CHECK(r.error.find("nack") != std::string::npos);
+    // It reconnects, and publishes again once the queue has room.
+    {
+        Connection c(server());
+        c.delete_queue(q);
+    }
+    std::promise<PublishOutcome> later;
+    const ScopedTopology scoped{unique("amqptest")};
+    {
+        Connection c(server());
+        scoped.t.declare(c);
+    }
+    publisher.submit({to(scoped.t, "events", "after", "a1")},
+                     [&](PublishOutcome o2) { later.set_value(std::move(o2)); });
+    CHECK(later.get_future().get().ok);
+    CHECK(publisher.stats().reconnects >= 1);
+    publisher.stop();
+}
+
 TEST_CASE("publishing to an exchange that does not exist closes the channel: ConnectionError") {
     Connection c(server());
     c.enable_confirms();

@@ -12,6 +12,8 @@ namespace sonae::amqp {
 namespace {
 
 constexpr amqp_channel_t kChannel = 1;
+// Short-lived, for declarations the broker may refuse (a refusal closes the channel).
+constexpr amqp_channel_t kSideChannel = 2;
 
 amqp_bytes_t bytes(const std::string& s) {
     return amqp_bytes_t{s.size(), const_cast<char*>(s.data())};  // rabbitmq-c never writes
@@ -224,6 +226,46 @@ void Connection::declare_exchange(const std::string& name, const std::string& ty
 }
 
 void Connection::declare_queue(const QueueSpec& spec) {
+    send_declare_queue(kChannel, spec);
+    check_rpc("queue.declare");
+}
+
+std::optional<std::string> Connection::try_declare_queue(const QueueSpec& spec,
+                                                         const std::string& exchange,
+                                                         const std::string& key) {
+    amqp_channel_open(state_->conn, kSideChannel);
+    check_rpc("channel.open");
+    // A refusal closes the side channel only: confirm the close and report the reason.
+    auto refused = [&](const char* what) -> std::optional<std::string> {
+        const amqp_rpc_reply_t r = amqp_get_rpc_reply(state_->conn);
+        if (r.reply_type == AMQP_RESPONSE_NORMAL)
+            return std::nullopt;
+        if (r.reply_type != AMQP_RESPONSE_SERVER_EXCEPTION ||
+            r.reply.id != AMQP_CHANNEL_CLOSE_METHOD) {
+            fail(std::string(what) + ": " + describe(r));
+        }
+        std::string why = std::string(what) + ": " + describe(r);
+        amqp_channel_close_ok_t ok{};
+        if (amqp_send_method(state_->conn, kSideChannel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok) !=
+            AMQP_STATUS_OK) {
+            fail("channel.close-ok failed after " + why);
+        }
+        return why;
+    };
+    send_declare_queue(kSideChannel, spec);
+    if (auto why = refused("queue.declare"))
+        return why;
+    amqp_queue_bind(state_->conn, kSideChannel, bytes(spec.name), bytes(exchange), bytes(key),
+                    amqp_empty_table);
+    if (auto why = refused("queue.bind"))
+        return why;
+    const amqp_rpc_reply_t r = amqp_channel_close(state_->conn, kSideChannel, AMQP_REPLY_SUCCESS);
+    if (r.reply_type != AMQP_RESPONSE_NORMAL)
+        fail("channel.close: " + describe(r));
+    return std::nullopt;
+}
+
+void Connection::send_declare_queue(std::uint16_t channel, const QueueSpec& spec) {
     std::vector<amqp_table_entry_t> entries;
     auto add_str = [&](const char* key, const std::string& value) {
         amqp_table_entry_t e{};
@@ -259,9 +301,13 @@ void Connection::declare_queue(const QueueSpec& spec) {
     }
     if (spec.message_ttl_ms > 0)
         add_int("x-message-ttl", spec.message_ttl_ms);
+    if (spec.max_length > 0) {
+        add_int("x-max-length", spec.max_length);
+        if (spec.dead_letter_exchange.empty() || !spec.quorum)
+            add_str("x-overflow", kRejectPublish);
+    }
     amqp_table_t args{static_cast<int>(entries.size()), entries.data()};
-    amqp_queue_declare(state_->conn, kChannel, bytes(spec.name), 0, 1, 0, 0, args);
-    check_rpc("queue.declare");
+    amqp_queue_declare(state_->conn, channel, bytes(spec.name), 0, 1, 0, 0, args);
 }
 
 void Connection::bind_queue(const std::string& queue, const std::string& exchange,
@@ -488,6 +534,8 @@ void Connection::publish_confirmed(const std::vector<Message>& messages,
             continue;
         if (auto* c = std::get_if<Confirm>(&*f)) {
             if (!c->ack) {
+                // The channel is suspect (see ConfirmingPublisher): callers reconnect.
+                broken_ = true;
                 throw PublishError("broker refused (nack) a message");
             }
             const std::uint64_t lo = c->multiple ? confirmed_upto + 1 : c->seq;

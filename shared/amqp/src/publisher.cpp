@@ -126,6 +126,7 @@ void ConfirmingPublisher::handle_confirm(const Confirm& c) {
         }
         if (!c.ack) {
             finish(batch, "broker refused the message (nack)");
+            refused_ = true;
             return;
         }
         batch->confirmed[e.index] = true;
@@ -260,10 +261,21 @@ void ConfirmingPublisher::run() {
                         }
                     }
                 }
+                // A nack is the broker's internal failure, never flow control here (no queue has a
+                // length limit). A quorum queue's publisher state on a channel can stay broken
+                // after its leader's node went away (RabbitMQ 3.10 then nacks every publish on
+                // that channel): a fresh connection, maybe to another node, gets a fresh one.
+                if (refused_) {
+                    refused_ = false;
+                    on_connection_lost("the broker refused a message (nack): reconnecting");
+                    next_attempt_ =
+                        std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
+                }
             } else {
                 wait_for_work(std::chrono::milliseconds(50));
             }
         } catch (const ConnectionError& e) {
+            refused_ = false;
             on_connection_lost(e.what());
             next_attempt_ = std::chrono::steady_clock::now();
         }

@@ -1,3 +1,5 @@
+#include <spdlog/spdlog.h>
+
 #include <sonae/amqp/topology.hpp>
 
 namespace sonae::amqp {
@@ -46,14 +48,26 @@ void Topology::declare(Connection& conn) const {
     // Delay queues hold a message for a fixed time, then dead-letter it back to its work queue.
     // Quorum queues, so that the dead-lettering is at least once (declare_queue): a classic
     // queue dead-letters at most once, and drops what expires while the broker starts or
-    // stops (the fault suite lost every retry waiting across a broker restart).
+    // stops (the fault suite lost every retry waiting across a broker restart). A declaration
+    // the broker refuses (a queue without its majority) must not keep the work queues from
+    // being served: their retries wait.
+    int unavailable = 0;
+    std::string first;
     for (const char* kind : {"notifications", "actions"}) {
         for (int s : kRetryDelaysS) {
             const std::chrono::seconds delay(s);
             const std::string rq = retry_queue(kind, delay);
-            conn.declare_queue(QueueSpec{rq, true, exchange(), kind, 0, std::int64_t{s} * 1000});
-            conn.bind_queue(rq, retry_exchange(), retry_key(kind, delay));
+            if (auto why = conn.try_declare_queue(
+                    QueueSpec{rq, true, exchange(), kind, 0, std::int64_t{s} * 1000},
+                    retry_exchange(), retry_key(kind, delay))) {
+                if (unavailable++ == 0)
+                    first = rq + ": " + *why;
+            }
         }
+    }
+    if (unavailable > 0) {
+        spdlog::warn("amqp: {} delay queues unavailable, their retries wait (e.g. {})", unavailable,
+                     first);
     }
 }
 

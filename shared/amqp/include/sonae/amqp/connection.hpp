@@ -97,6 +97,7 @@ struct QueueSpec {
     std::string dead_letter_routing_key;
     std::int64_t delivery_limit = 0;  // quorum only; 0 = unlimited
     std::int64_t message_ttl_ms = 0;  // 0 = none
+    std::int64_t max_length = 0;      // 0 = none; else publishes beyond it are nacked
 };
 
 class Connection {
@@ -110,6 +111,12 @@ class Connection {
 
     void declare_exchange(const std::string& name, const std::string& type = "direct");
     void declare_queue(const QueueSpec& spec);
+    // Declares a queue and binds it on a channel of its own, so that the broker refusing it
+    // leaves this connection usable: in a cluster, a classic durable queue whose node is down
+    // answers 404 to every declaration until the node is back. Returns the broker's reason, or
+    // nothing when the queue is there. Throws ConnectionError when the connection fails.
+    std::optional<std::string> try_declare_queue(const QueueSpec& spec, const std::string& exchange,
+                                                 const std::string& key);
     void bind_queue(const std::string& queue, const std::string& exchange, const std::string& key);
     void delete_queue(const std::string& name);
     void delete_exchange(const std::string& name);
@@ -125,7 +132,10 @@ class Connection {
     std::optional<Frame> next(std::chrono::milliseconds timeout);
 
     // Publishes and waits until every message is confirmed. Deliveries that arrive meanwhile are
-    // kept for next(). Throws PublishError (nack, return, timeout) or ConnectionError.
+    // kept for next(). Throws PublishError (nack, return, timeout) or ConnectionError. After a
+    // nack the connection is unusable (the broker's state for the channel may be broken: in
+    // RabbitMQ 3.10 a channel that started publishing to a quorum queue while its leader's node
+    // stopped nacks every later publish); later calls that read throw ConnectionError.
     void publish_confirmed(const std::vector<Message>& messages, std::chrono::milliseconds timeout);
 
     void ack(std::uint64_t delivery_tag, bool multiple = false);
@@ -141,6 +151,7 @@ class Connection {
     struct State;
     std::optional<Frame> read_frame(std::chrono::milliseconds timeout);
     void check_rpc(const char* what);
+    void send_declare_queue(std::uint16_t channel, const QueueSpec& spec);
     [[noreturn]] void fail(const std::string& what);
 
     State* state_;  // amqp_connection_state_t, opaque here to keep <amqp.h> out of headers

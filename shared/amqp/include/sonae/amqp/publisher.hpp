@@ -4,6 +4,7 @@
 // failure it reconnects with backoff and republishes everything not yet confirmed, so a batch
 // survives a short broker restart or a network blip. Once a connection attempt has failed (no
 // broker reachable) new batches fail at once, which the gateway turns into 503 (never a 202).
+// A nack fails its batch and makes the publisher reconnect (the channel is suspect).
 #pragma once
 
 #include <atomic>
@@ -101,6 +102,7 @@ class ConfirmingPublisher final : public Publisher {
     std::map<std::uint64_t, Entry> in_flight_;  // seq -> message
     std::map<std::string, std::shared_ptr<Batch>> by_message_id_;
     std::deque<std::shared_ptr<Batch>> active_;  // batches with messages outstanding
+    bool refused_ = false;  // a nack arrived: reconnect once the frames in hand are handled
     std::chrono::milliseconds backoff_{100};
     std::chrono::steady_clock::time_point next_attempt_{};
 };
