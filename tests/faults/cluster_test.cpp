@@ -30,18 +30,6 @@ namespace {
 
 constexpr int kNodes = 3;
 
-bool amqp_answers(int port) {
-    try {
-        amqp::Settings s;
-        s.endpoints = {amqp::Endpoint{"127.0.0.1", port, "guest", "guest", "/"}};
-        s.connect_timeout = std::chrono::milliseconds(500);
-        amqp::Connection c(s);
-        return true;
-    } catch (const std::exception&) {
-        return false;
-    }
-}
-
 double seconds_since(Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();
 }

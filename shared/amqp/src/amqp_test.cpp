@@ -203,22 +203,23 @@ TEST_CASE("an unroutable mandatory publish is a PublishError, and the connection
     c.publish_confirmed({to(t, "events", "ok", "fine")}, std::chrono::seconds(5));
 }
 
-// In a cluster, a delay queue whose node is down answers 404 to every declaration; a refusal
-// (here 406, the same queue declared with other arguments) must not stop a service connecting.
+// In a cluster, a delay queue the broker cannot serve (a classic one whose node is down answered
+// 404, a quorum one without its majority) is refused; a refusal (here 406, the same queue
+// declared with other arguments) must not stop a service connecting.
 TEST_CASE("a delay queue the broker refuses: declared around, the connection stays usable") {
     const ScopedTopology scoped{unique("amqptest")};
     const Topology& t = scoped.t;
     Connection c(server());
     const std::string rq = t.retry_queue("notifications", std::chrono::seconds(1));
-    c.declare_queue(QueueSpec{rq, false, "", "", 0, 0});  // no TTL: conflicts
+    c.declare_queue(QueueSpec{rq, true, "", "", 0, 0});  // no TTL: conflicts
     const auto refused =
-        c.try_declare_queue(QueueSpec{rq, false, t.exchange(), "notifications", 0, 1000},
+        c.try_declare_queue(QueueSpec{rq, true, t.exchange(), "notifications", 0, 1000},
                             t.retry_exchange(), "notifications.1s");
     REQUIRE(refused.has_value());
     CHECK(refused->find("406") != std::string::npos);
     t.declare(c);  // the other queues are declared; the refused one is skipped
     CHECK_FALSE(c.try_declare_queue(QueueSpec{t.retry_queue("actions", std::chrono::seconds(2)),
-                                              false, t.exchange(), "actions", 0, 2000},
+                                              true, t.exchange(), "actions", 0, 2000},
                                     t.retry_exchange(),
                                     t.retry_key("actions", std::chrono::seconds(2))));
     c.enable_confirms();

@@ -124,64 +124,64 @@ TEST_CASE("a subscribed connection polls for pushed messages with a timeout") {
     CHECK_FALSE(sub.poll_reply(std::chrono::milliseconds(0)).has_value());
     sub.disconnect();
     CHECK_THROWS_AS(sub.poll_reply(std::chrono::milliseconds(0)), IoError);
+}
 
-    TEST_CASE("READONLY, a write on a demoted master, drops the connection as an IoError") {
-        Connection c(server());
-        // A script stands in for a replica's refusal (the fault test sentinel_test meets a real
-        // one).
-        const Script demoted(
-            "return redis.error_reply(\"READONLY You can't write against a read "
-            "only replica.\")");
-        CHECK_THROWS_AS(c.eval(demoted, {}, {}), IoError);
-        CHECK_FALSE(c.connected());
-        CHECK(c.command({"PING"}).str() == "PONG");
-        // In a pipeline too: the other replies are not handed out as if the writes had happened.
-        CHECK_THROWS_AS(c.eval_all(demoted, {{}, {}}), IoError);
-        CHECK_FALSE(c.connected());
-        // Any other error reply leaves the connection alone.
-        const Script other("return redis.error_reply('NOTREADONLY nope')");
-        CHECK_THROWS_AS(c.eval(other, {}, {}), ReplyError);
-        CHECK(c.connected());
-    }
+TEST_CASE("READONLY, a write on a demoted master, drops the connection as an IoError") {
+    Connection c(server());
+    // A script stands in for a replica's refusal (the fault test sentinel_test meets a real
+    // one).
+    const Script demoted(
+        "return redis.error_reply(\"READONLY You can't write against a read "
+        "only replica.\")");
+    CHECK_THROWS_AS(c.eval(demoted, {}, {}), IoError);
+    CHECK_FALSE(c.connected());
+    CHECK(c.command({"PING"}).str() == "PONG");
+    // In a pipeline too: the other replies are not handed out as if the writes had happened.
+    CHECK_THROWS_AS(c.eval_all(demoted, {{}, {}}), IoError);
+    CHECK_FALSE(c.connected());
+    // Any other error reply leaves the connection alone.
+    const Script other("return redis.error_reply('NOTREADONLY nope')");
+    CHECK_THROWS_AS(c.eval(other, {}, {}), ReplyError);
+    CHECK(c.connected());
+}
 
-    TEST_CASE("Sentinels that cannot name a master: an IoError naming each, then tried again") {
-        Settings s;
-        s.host = "192.0.2.1";  // never used with Sentinels
-        const int nobody = unused_port();
-        const Settings real = server();
-        s.sentinels = {{"127.0.0.1", nobody},
-                       {real.host, real.port}};  // a plain Redis: no SENTINEL
-        s.sentinel_master = "city";
-        s.sentinel_timeout = std::chrono::milliseconds(300);
-        Connection c(s);
-        try {
-            c.command({"PING"});
-            FAIL("connected without a master");
-        } catch (const IoError& e) {
-            const std::string what = e.what();
-            INFO(what);
-            CHECK(what.find("no master 'city'") != std::string::npos);
-            CHECK(what.find("127.0.0.1:" + std::to_string(nobody)) != std::string::npos);
-            CHECK(what.find(real.host + ":" + std::to_string(real.port)) != std::string::npos);
-        }
-        CHECK_FALSE(c.connected());
-        CHECK(c.address().empty());
-        CHECK_THROWS_AS(c.command({"PING"}), IoError);
+TEST_CASE("Sentinels that cannot name a master: an IoError naming each, then tried again") {
+    Settings s;
+    s.host = "192.0.2.1";  // never used with Sentinels
+    const int nobody = unused_port();
+    const Settings real = server();
+    s.sentinels = {{"127.0.0.1", nobody}, {real.host, real.port}};  // a plain Redis: no SENTINEL
+    s.sentinel_master = "city";
+    s.sentinel_timeout = std::chrono::milliseconds(300);
+    Connection c(s);
+    try {
+        c.command({"PING"});
+        FAIL("connected without a master");
+    } catch (const IoError& e) {
+        const std::string what = e.what();
+        INFO(what);
+        CHECK(what.find("no master 'city'") != std::string::npos);
+        CHECK(what.find("127.0.0.1:" + std::to_string(nobody)) != std::string::npos);
+        CHECK(what.find(real.host + ":" + std::to_string(real.port)) != std::string::npos);
     }
+    CHECK_FALSE(c.connected());
+    CHECK(c.address().empty());
+    CHECK_THROWS_AS(c.command({"PING"}), IoError);
+}
 
-    TEST_CASE("wait_replicas: a script's write that no replica confirms is not acknowledged") {
-        Settings s = server();  // scripts/test's server has no replica
-        s.wait_replicas = 1;
-        s.wait_timeout = std::chrono::milliseconds(50);
-        Connection c(s);
-        const std::string key = "redis-test:wait:" + std::to_string(std::rand());
-        const Script set("return redis.call('SET', KEYS[1], ARGV[1])");
-        // Without Sentinels nobody can say that the replica is merely down: an IoError.
-        CHECK_THROWS_AS(c.eval(set, {key}, {"v"}), IoError);
-        CHECK_FALSE(c.connected());
-        CHECK_THROWS_AS(c.eval_all(set, {{{key}, {"w"}}}), IoError);
-        s.wait_replicas = 0;
-        Connection plain(s);
-        CHECK(plain.eval(set, {key}, {"x"}).str() == "OK");
-        plain.command({"DEL", key});
-    }
+TEST_CASE("wait_replicas: a script's write that no replica confirms is not acknowledged") {
+    Settings s = server();  // scripts/test's server has no replica
+    s.wait_replicas = 1;
+    s.wait_timeout = std::chrono::milliseconds(50);
+    Connection c(s);
+    const std::string key = "redis-test:wait:" + std::to_string(std::rand());
+    const Script set("return redis.call('SET', KEYS[1], ARGV[1])");
+    // Without Sentinels nobody can say that the replica is merely down: an IoError.
+    CHECK_THROWS_AS(c.eval(set, {key}, {"v"}), IoError);
+    CHECK_FALSE(c.connected());
+    CHECK_THROWS_AS(c.eval_all(set, {{{key}, {"w"}}}), IoError);
+    s.wait_replicas = 0;
+    Connection plain(s);
+    CHECK(plain.eval(set, {key}, {"x"}).str() == "OK");
+    plain.command({"DEL", key});
+}
