@@ -454,10 +454,14 @@ TEST_CASE(
             ++redelivered;
     }
     const DeadLetters dlq = read_dead_letters(amqp_port, stack.prefix());
-    std::size_t dlq_by_broker = 0, dlq_missing = 0;
+    std::size_t dlq_by_broker = 0, dlq_missing = 0, dead_not_queued = 0;
     for (const auto& [id, reason] : dlq.by_id) {
         if (reason.empty())
             ++dlq_by_broker;
+    }
+    for (const auto& [n, k] : c.dead) {
+        if (dlq.by_id.count(n) == 0)
+            ++dead_not_queued;
     }
     for (const auto& [n, k] : c.sent) {
         if ((c.delivered.count(n) == 0) == (c.dead.count(n) == 0)) {
@@ -490,7 +494,9 @@ TEST_CASE(
         << "  notifications: sent " << c.sent.size() << ", delivered " << delivered
         << ", dead-lettered " << dead << ", both " << both << ", neither " << neither
         << ", id sent twice " << sent_twice << "; in the dead-letter queue " << dlq.by_id.size()
-        << " (by the broker's delivery limit " << dlq_by_broker << ")\n"
+        << " (" << dlq_by_broker
+        << " without the notifier's reason: a refused copy redelivered, or the delivery limit);"
+        << " refused but not in it " << dead_not_queued << "\n"
         << "                 delivered again after a crash " << redelivered
         << " (at least once; receivers de-duplicate on webhook-id)\n"
         << "  commands:      accepted " << notes.size() << ", applied exactly once " << notes_once
@@ -508,6 +514,7 @@ TEST_CASE(
     CHECK(sent_twice == 0);
     CHECK(delivered + dead == c.sent.size());
     CHECK(dead > 0);  // the 410 phase dead-lettered some
+    CHECK(dead_not_queued == 0);
     CHECK(notes.size() > 0);
     CHECK(notes_once == notes.size());
 }
