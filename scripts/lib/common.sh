@@ -178,6 +178,8 @@ start_rabbitmq() {
   # Our own epmd in the foreground of our process group: the node's would daemonize and linger.
   [ -n "${SONAE_RABBITMQ_EPMD_PORT:-}" ] ||
     spawn "$dir/log/epmd.log" "${as_rabbit[@]}" env ERL_EPMD_PORT="$epmd" epmd -port "$epmd" >/dev/null
+  # A node started before its epmd listens fails with 'nodistribution' (seen in the fault suite).
+  wait_for 10 "epmd on port $epmd" port_in_use "$epmd"
   spawn "$dir/log/server.log" "${as_rabbit[@]}" env "${envs[@]}" /usr/lib/rabbitmq/bin/rabbitmq-server >/dev/null
   # The CLI tools need the node's epmd, cookie (its HOME) and name.
   {
