@@ -481,8 +481,8 @@ std::unique_ptr<Process> start_redis_server(const std::string& dir, int port,
     auto p = std::make_unique<Process>(
         "/usr/bin/redis-server", std::map<std::string, std::string>{}, log,
         std::vector<std::string>{"--port", std::to_string(port), "--bind", "127.0.0.1", "--dir",
-                                 dir, "--appendonly", "yes", "--appendfsync", "everysec",
-                                 "--save", "", "--daemonize", "no"});
+                                 dir, "--appendonly", "yes", "--appendfsync", "everysec", "--save",
+                                 "", "--daemonize", "no"});
     const auto url = redis::Settings::parse("redis://127.0.0.1:" + std::to_string(port)).value();
     const bool up = wait_until(
         [&] {
