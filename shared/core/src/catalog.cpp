@@ -92,30 +92,57 @@ const Role* Catalog::role(const std::string& id) const {
     return nullptr;
 }
 
+namespace {
+
+bool hits(const System& sys, const std::vector<Asset>& assets) {
+    for (const auto& a : assets) {
+        if (!a.system.empty() && (a.system == sys.id || a.system == sys.name))
+            return true;
+        if (!a.host.empty()) {
+            for (const auto& g : sys.hosts) {
+                if (glob_match(g, a.host))
+                    return true;
+            }
+        }
+        if (!a.ip.empty()) {
+            for (const auto& c : sys.cidrs) {
+                if (ip_in_cidr(a.ip, c))
+                    return true;
+            }
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
 std::vector<std::string> Catalog::impacted_services(const std::vector<Asset>& assets) const {
     std::set<std::string> out;
     for (const auto& sys : systems) {
-        bool hit = false;
-        for (const auto& a : assets) {
-            if (!a.system.empty() && (a.system == sys.id || a.system == sys.name))
-                hit = true;
-            if (!a.host.empty()) {
-                for (const auto& g : sys.hosts) {
-                    if (glob_match(g, a.host))
-                        hit = true;
-                }
-            }
-            if (!a.ip.empty()) {
-                for (const auto& c : sys.cidrs) {
-                    if (ip_in_cidr(a.ip, c))
-                        hit = true;
-                }
-            }
-        }
-        if (hit)
+        if (hits(sys, assets))
             out.insert(sys.services.begin(), sys.services.end());
     }
     return {out.begin(), out.end()};
+}
+
+std::vector<std::string> Catalog::impacted_systems(const std::vector<Asset>& assets) const {
+    std::vector<std::string> out;
+    for (const auto& sys : systems) {
+        if (hits(sys, assets))
+            out.push_back(sys.id);
+    }
+    return out;
+}
+
+std::optional<Correlation> correlation_from_json(const nlohmann::json& j, int line) {
+    Correlation c;
+    c.by = strings(j, "by");
+    c.line = line;
+    const auto window = parse_duration(str(j, "window"));
+    if (!window || *window <= 0 || c.by.empty())
+        return std::nullopt;
+    c.window = *window;
+    return c;
 }
 
 Result<Catalog> parse_catalog(const LocatedJson& doc, const std::string& file,
@@ -137,6 +164,11 @@ Result<Catalog> parse_catalog(const LocatedJson& doc, const std::string& file,
         if (!off)
             return fail("/utc_offset", "utc_offset must look like +09:00");
         c.utc_offset_minutes = *off;
+    }
+    if (auto it = j.find("correlate"); it != j.end()) {
+        c.correlate = correlation_from_json(*it, doc.line_of("/correlate"));
+        if (!c.correlate)
+            return fail("/correlate/window", "correlate needs a positive window");
     }
     const auto& roles = j.value("roles", nlohmann::json::array());
     for (std::size_t i = 0; i < roles.size(); ++i) {
@@ -171,6 +203,7 @@ Result<Catalog> parse_catalog(const LocatedJson& doc, const std::string& file,
             svc.classification = parse_classification(cls).value_or(Classification::k3C);
         }
         svc.zone = str(s, "zone");
+        svc.playbook = str(s, "playbook");
         if (c.service(svc.id) != nullptr)
             return fail(ptr, "duplicate service " + svc.id);
         c.lines["service:" + svc.id] = doc.line_of(ptr);

@@ -1,5 +1,7 @@
 // The engine's entry points; what a Run does lives in engine/*.cpp (see engine/run.hpp).
+#include <algorithm>
 #include <set>
+#include <tuple>
 
 #include <sonae/core/engine.hpp>
 
@@ -75,11 +77,74 @@ Engine::Engine(const PlaybookSet& playbooks, const Catalog& catalog, const Messa
     }
 }
 
+Selection Engine::choose(const Event& event) const {
+    if (const Playbook* p = playbooks_.match(event))
+        return {p, "match", "", "its match conditions hold for the alert"};
+    // The impacted services, most important first: priority, then the shorter RTO, then id.
+    std::vector<const Service*> services;
+    for (const auto& id : catalog_.impacted_services(event.assets)) {
+        if (const Service* s = catalog_.service(id))
+            services.push_back(s);
+    }
+    std::sort(services.begin(), services.end(), [](const Service* a, const Service* b) {
+        return std::tie(a->priority, a->rto, a->id) < std::tie(b->priority, b->rto, b->id);
+    });
+    for (const Service* s : services) {
+        if (s->playbook.empty())
+            continue;
+        if (const Playbook* p = playbooks_.find(s->playbook)) {
+            return {p, "service", s->id,
+                    "no playbook matches the alert; the catalog names it for the impacted "
+                    "service " +
+                        s->name + " (" + s->id + ")"};
+        }
+    }
+    const std::string& d = playbooks_.default_id();
+    if (const Playbook* p = d.empty() ? nullptr : playbooks_.find(d))
+        return {p, "default", "", "no playbook matches the alert or its impacted services"};
+    return {};
+}
+
+std::optional<Grouping> Engine::grouping(const Event& event, const Playbook& playbook) const {
+    const Correlation* rule = playbook.correlate   ? &*playbook.correlate
+                              : catalog_.correlate ? &*catalog_.correlate
+                                                   : nullptr;
+    if (rule == nullptr)
+        return std::nullopt;
+    // "by=value" pairs in the rule's order; a playbook's rule groups that playbook's incidents,
+    // the catalog's groups across playbooks.
+    std::string key = playbook.correlate ? "pb=" + playbook.id : std::string("catalog");
+    auto first_asset = [&] {
+        for (const auto& a : event.assets) {
+            for (const std::string* v : {&a.host, &a.ip, &a.user, &a.system}) {
+                if (!v->empty())
+                    return *v;
+            }
+        }
+        return std::string();
+    };
+    for (const auto& field : rule->by) {
+        std::string value;
+        if (field == "service") {
+            value = detail::join(catalog_.impacted_services(event.assets), ",");
+        } else if (field == "system") {
+            value = detail::join(catalog_.impacted_systems(event.assets), ",");
+        } else if (field == "asset") {
+            value = first_asset();
+        } else {
+            value = detail::join(event_field(event, field), ",");
+        }
+        key += ";" + field + "=" + value;
+    }
+    return Grouping{key, rule->window};
+}
+
 Result<Transition> Engine::open(const Event& event, const Playbook& playbook,
-                                const std::string& incident_id, TimePoint now) const {
+                                const std::string& incident_id, TimePoint now,
+                                const OpenContext& context) const {
     Transition tr;
     detail::Run run(*this, playbook, tr, now);
-    run.open(event, incident_id);
+    run.open(event, incident_id, context);
     run.settle();
     tr.changed = true;
     return tr;
@@ -98,7 +163,7 @@ Result<Transition> Engine::apply(const Incident& incident, const Input& input,
     if (const auto* e = std::get_if<EventInput>(&input)) {
         if (!incident.open())
             return Error{ErrorCode::kConflict, "incident " + incident.id + " is resolved", ""};
-        run.on_event(e->event);
+        run.on_event(e->event, e->group);
     } else if (const auto* c = std::get_if<CommandInput>(&input)) {
         if (auto r = run.on_command(*c); !r)
             return r.error();

@@ -134,6 +134,9 @@ json to_json(const Incident& i) {
         alerts[k] = std::move(o);
     }
     j["alerts"] = std::move(alerts);
+    put_if<std::string>(j, "group", i.group, "");
+    if (!i.asset_counts.empty())
+        j["ac"] = i.asset_counts;
     json steps = json::object();
     for (const auto& [k, s] : i.steps) {
         json o = {{"s", to_string(s.status)}};
@@ -208,6 +211,9 @@ Incident incident_from_json(const json& j) {
         s.resolved = a.value("resolved", false);
         i.alerts[k] = s;
     }
+    i.group = j.value("group", "");
+    if (auto it = j.find("ac"); it != j.end())
+        i.asset_counts = it->get<std::map<std::string, int>>();
     for (const auto& [k, o] : j.at("steps").items()) {
         StepState s;
         s.status = parse_enum<StepStatus>(kStepStatus, o.at("s").get<std::string>());

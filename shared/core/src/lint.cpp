@@ -343,6 +343,48 @@ std::vector<Finding> lint_playbook(const Playbook& pb, const LintContext& ctx) {
     return Linter(pb, ctx).run();
 }
 
+std::vector<Finding> lint_library(const Catalog& catalog, const std::vector<Playbook>& playbooks) {
+    std::vector<Finding> out;
+    auto line_of = [&](const std::string& service) {
+        auto it = catalog.lines.find("service:" + service);
+        return it == catalog.lines.end() ? 1 : it->second;
+    };
+    auto find = [&](const std::string& id) -> const Playbook* {
+        for (const auto& p : playbooks) {
+            if (p.id == id)
+                return &p;
+        }
+        return nullptr;
+    };
+    for (const auto& svc : catalog.services) {
+        if (!svc.playbook.empty() && find(svc.playbook) == nullptr) {
+            out.push_back({catalog.file, line_of(svc.id),
+                           "service " + svc.id + ": playbook '" + svc.playbook +
+                               "' is not among the linted playbooks"});
+            continue;
+        }
+        // Naming a playbook is a decision, even the default one; silence is what is reported.
+        bool covered = !svc.playbook.empty();
+        for (const auto& p : playbooks) {
+            if (covered || p.id == catalog.default_playbook)
+                continue;
+            covered = std::find(p.services.begin(), p.services.end(), svc.id) != p.services.end();
+            for (const auto& st : p.steps) {
+                covered = covered || std::find(st.recovers.begin(), st.recovers.end(), svc.id) !=
+                                         st.recovers.end();
+            }
+        }
+        if (!covered) {
+            out.push_back({catalog.file, line_of(svc.id),
+                           "service " + svc.id + " (" + svc.name +
+                               "): no playbook covers it, so its alerts only get the default "
+                               "playbook; name one with `playbook:` or list it in a playbook's "
+                               "`services:`"});
+        }
+    }
+    return out;
+}
+
 Duration critical_path(const Playbook& pb, const std::string& service,
                        std::vector<std::string>* path) {
     std::map<std::string, std::pair<Duration, std::string>>

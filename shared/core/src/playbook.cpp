@@ -180,10 +180,13 @@ class Parser {
             esc.trigger = EscalationTrigger::kSeverity;
             esc.severity =
                 parse_severity(str(e, "severity_at_least")).value_or(Severity::kCritical);
+        } else if (e.contains("assets_at_least")) {
+            esc.trigger = EscalationTrigger::kAssets;
+            esc.assets = e.at("assets_at_least").get<int>();
         } else {
             return fail(ptr,
                         "escalation needs a trigger: at_rto_fraction, after, at_time, overdue, "
-                        "predicted_breach or severity_at_least");
+                        "predicted_breach, severity_at_least or assets_at_least");
         }
         return esc;
     }
@@ -205,6 +208,11 @@ class Parser {
         pb.rto_start = str(j, "rto_start", "detection") == "declaration" ? RtoStart::kDeclaration
                                                                          : RtoStart::kDetection;
         pb.auto_resolve = j.value("auto_resolve", false);
+        if (auto it = j.find("correlate"); it != j.end()) {
+            pb.correlate = correlation_from_json(*it, doc_.line_of("/correlate"));
+            if (!pb.correlate)
+                return fail("/correlate/window", "correlate needs a positive window");
+        }
         if (auto it = j.find("classification"); it != j.end()) {
             const std::string c =
                 it->is_number_integer() ? std::to_string(it->get<int>()) : it->get<std::string>();
@@ -345,13 +353,19 @@ std::vector<std::string> event_field(const Event& e, const std::string& field) {
     return {};
 }
 
-const Playbook* PlaybookSet::select(const Event& event) const {
+const Playbook* PlaybookSet::match(const Event& event) const {
     ConditionSubject subject{[&](const std::string& f) { return event_field(event, f); },
                              [](const std::string&) { return std::optional<std::string>{}; }};
     for (const auto& p : playbooks_) {
         if (p.match && evaluate(*p.match, subject))
             return &p;
     }
+    return nullptr;
+}
+
+const Playbook* PlaybookSet::select(const Event& event) const {
+    if (const Playbook* p = match(event))
+        return p;
     return default_id_.empty() ? nullptr : find(default_id_);
 }
 

@@ -285,6 +285,9 @@ class Builder {
             {"services", services},
             {"escalations", escalations},
             {"notifications", r.notifications.size()},
+            {"alerts", i.event_count},
+            {"assets", i.asset_counts.size()},
+            {"group", i.group.empty() ? json(nullptr) : json(i.group)},
             {"timeline", timeline}};
     }
 

@@ -216,6 +216,9 @@ class Simulation {
             for (auto it = open_by_key_.begin(); it != open_by_key_.end();) {
                 it = it->second == k ? open_by_key_.erase(it) : std::next(it);
             }
+            for (auto it = groups_.begin(); it != groups_.end();) {
+                it = it->second.first == k ? groups_.erase(it) : std::next(it);
+            }
         }
         return core::Ok{};
     }
@@ -312,27 +315,46 @@ class Simulation {
             if (e.dedup_key.empty())
                 e.dedup_key = e.id;
             ++events_;
-            // Correlation is per tenant, as in Redis.
+            // Correlation is per tenant, as in Redis: by dedup key, else by the correlation
+            // group within its window (store::IncidentStore::prepare_event does the same).
             const std::string key = e.tenant + "\n" + e.dedup_key;
+            const bool trigger = e.action == core::Action::kTrigger;
+            const core::Selection selection = trigger ? engine_.choose(e) : core::Selection{};
+            std::optional<core::Grouping> group;
+            if (selection.playbook != nullptr)
+                group = engine_.grouping(e, *selection.playbook);
+            const std::string gkey = group ? e.tenant + "\n" + group->key : "";
+            auto g = group ? groups_.find(gkey) : groups_.end();
+            std::string joined;
+            if (open_by_key_.count(key) == 0 && g != groups_.end() &&
+                now_ - g->second.second <= group->window) {
+                open_by_key_[key] = g->second.first;
+                joined = group->key;
+            }
             if (auto it = open_by_key_.find(key); it != open_by_key_.end()) {
+                const std::size_t k = it->second;
+                if (g != groups_.end() && g->second.first == k)
+                    g->second.second = std::max(g->second.second, now_);
                 if (auto r =
-                        apply(it->second, core::EventInput{e}, [&e] { return "event " + e.id; });
+                        apply(k, core::EventInput{e, joined}, [&e] { return "event " + e.id; });
                     !r)
                     return r;
                 continue;
             }
-            if (e.action != core::Action::kTrigger)
+            if (!trigger)
                 continue;  // nothing open to resolve
-            const core::Playbook* pb = engine_.select(e);
-            if (pb == nullptr) {
+            if (selection.playbook == nullptr) {
                 unmatched_.push_back(e.title);
                 continue;
             }
-            auto tr = engine_.open(e, *pb, next_incident_id(e.tenant), now_);
+            auto tr = engine_.open(e, *selection.playbook, next_incident_id(e.tenant), now_,
+                                   core::OpenContext{selection, group ? group->key : ""});
             if (!tr)
                 return tr.error();
             cases_.emplace_back();
             open_by_key_[key] = cases_.size() - 1;
+            if (group)
+                groups_[gkey] = {cases_.size() - 1, now_};
             absorb(cases_.size() - 1, std::move(tr.value()));
         }
         return core::Ok{};
@@ -364,6 +386,8 @@ class Simulation {
     TimePoint now_ = 0;
     std::vector<Record> cases_;
     std::map<std::string, std::size_t> open_by_key_;
+    // "<tenant>\n<group key>" -> (case, time of its last alert)
+    std::map<std::string, std::pair<std::size_t, TimePoint>> groups_;
     std::map<std::string, int> daily_;
     std::set<std::string> scripted_;
     json messages_ = json::array();

@@ -25,6 +25,32 @@ void Run::fire_severity_rules() {
     }
 }
 
+void Run::count_assets(const std::vector<Asset>& assets) {
+    auto& counts = inc().asset_counts;
+    for (const auto& a : assets) {
+        const std::string& name = !a.host.empty()   ? a.host
+                                  : !a.ip.empty()   ? a.ip
+                                  : !a.user.empty() ? a.user
+                                                    : a.system;
+        if (name.empty())
+            continue;
+        if (auto it = counts.find(name); it != counts.end()) {
+            ++it->second;
+        } else if (counts.size() < kMaxCountedAssets) {
+            counts.emplace(name, 1);
+        }
+    }
+    fire_asset_rules();
+}
+
+void Run::fire_asset_rules() {
+    const std::size_t n = inc().asset_counts.size();
+    for (const auto& e : pb_.escalation) {
+        if (e.trigger == EscalationTrigger::kAssets && n >= static_cast<std::size_t>(e.assets))
+            fire(e, e.id, {{"assets", n}});
+    }
+}
+
 void Run::change_severity(Severity to, const std::string& actor) {
     const Severity from = inc().severity;
     if (to == from)

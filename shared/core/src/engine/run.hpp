@@ -45,8 +45,9 @@ class Run {
         : engine_(engine), pb_(pb), catalog_(engine.catalog()), tr_(tr), now_(now) {}
 
     // Inputs (steps.cpp, commands.cpp, timers.cpp).
-    void open(const Event& e, const std::string& id);
-    void on_event(const Event& e);
+    void open(const Event& e, const std::string& id, const OpenContext& context);
+    // `group`: the correlation key by which the event joined (empty: by its dedup key).
+    void on_event(const Event& e, const std::string& group = {});
     Result<Ok> on_command(const CommandInput& in);
     void on_timer(const TimerId& id, TimePoint due);
     void on_action_result(const ActionResultInput& r);
@@ -88,6 +89,8 @@ class Run {
     // escalation.cpp
     void fire(const Escalation& e, const std::string& key, const json& extra = json::object());
     void fire_severity_rules();
+    void fire_asset_rules();
+    void count_assets(const std::vector<Asset>& assets);
     void change_severity(Severity to, const std::string& actor);
 
     // rto.cpp

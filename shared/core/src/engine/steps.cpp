@@ -177,11 +177,12 @@ void Run::settle() {
     }
 }
 
-void Run::on_event(const Event& e) {
+void Run::on_event(const Event& e, const std::string& group) {
     Incident& i = inc();
     ++i.event_count;
     const std::string key = e.dedup_key.empty() ? e.id : e.dedup_key;
     AlertState& a = i.alerts[key];
+    const bool joined = a.count == 0 && !group.empty();
     const std::string actor = "source:" + e.source;
     if (a.count == 0)
         a.first_seen = now_;
@@ -194,6 +195,23 @@ void Run::on_event(const Event& e) {
             if (opening_) {
                 opening_data()["dedup_key"] = key;
                 opening_data()["severity"] = to_string(e.severity);
+                break;
+            }
+            if (joined) {
+                // Another alert of the incident's group: the entry says which and by what key.
+                json data = {{"event", e.id},
+                             {"dedup_key", key},
+                             {"count", a.count},
+                             {"severity", to_string(e.severity)},
+                             {"group", group}};
+                if (!e.assets.empty()) {
+                    json assets = json::array();
+                    for (const auto& x : e.assets)
+                        assets.push_back(!x.host.empty() ? x.host : !x.ip.empty() ? x.ip : x.user);
+                    data["assets"] = std::move(assets);
+                }
+                timeline("event", "alert joined by correlation (" + group + "): " + e.title,
+                         std::move(data), actor);
                 break;
             }
             timeline("event", e.title + " (count " + std::to_string(a.count) + ")",
@@ -220,6 +238,8 @@ void Run::on_event(const Event& e) {
             i.assets.push_back(asset);
         }
     }
+    if (e.action == Action::kTrigger)
+        count_assets(e.assets);
     if (e.classification && (!i.classification || *i.classification < *e.classification)) {
         i.classification = e.classification;
     }
@@ -256,7 +276,7 @@ void Run::on_action_result(const ActionResultInput& r) {
     finish_step(*s, r.ok ? StepStatus::kDone : StepStatus::kFailed, note, "sonae");
 }
 
-void Run::open(const Event& e, const std::string& id) {
+void Run::open(const Event& e, const std::string& id, const OpenContext& context) {
     Incident& i = inc();
     i.tenant = e.tenant;
     i.id = id;
@@ -274,10 +294,24 @@ void Run::open(const Event& e, const std::string& id) {
     i.labels = e.labels;
     for (const auto& s : pb_.steps)
         i.steps[s.id] = StepState{};
-    // One entry tells the opening: the alert, the playbook and the impacted services.
-    timeline("opened", "opened from " + e.source + " with playbook " + pb_.id + ": " + e.title,
-             {{"playbook", pb_.id}, {"version", pb_.version}, {"event", e.id}},
-             "source:" + e.source);
+    i.group = context.group;
+    // One entry tells the opening: the alert, the playbook, why it was chosen, the grouping key
+    // and the impacted services.
+    json opened = {{"playbook", pb_.id}, {"version", pb_.version}, {"event", e.id}};
+    if (!context.selection.by.empty()) {
+        opened["selected_by"] = context.selection.by;
+        opened["reason"] = context.selection.reason;
+        if (!context.selection.service.empty())
+            opened["service"] = context.selection.service;
+    }
+    if (!context.group.empty())
+        opened["group"] = context.group;
+    timeline("opened",
+             "opened from " + e.source + " with playbook " + pb_.id + ": " + e.title +
+                 (context.selection.by == "service" || context.selection.by == "default"
+                      ? " (" + context.selection.reason + ")"
+                      : ""),
+             std::move(opened), "source:" + e.source);
     const std::size_t entry = tr_.timeline.size() - 1;
     opening_ = entry;
     std::vector<std::string> services = catalog_.impacted_services(e.assets);
@@ -314,6 +348,8 @@ void Run::open(const Event& e, const std::string& id) {
     }
     notify("opened", open_target(), msg("opened.title"), msg("opened.text"));
     fire_severity_rules();
+    if (e.action == Action::kTrigger)
+        count_assets(e.assets);
 }
 
 }  // namespace sonae::core::detail

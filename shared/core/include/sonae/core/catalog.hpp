@@ -32,6 +32,15 @@ struct System {
     std::vector<std::string> services;
 };
 
+// Alert grouping (PRODUCT §5, docs/playbooks.md "Correlation"): events whose `by` values are
+// equal join one open incident while they keep arriving within `window` of the previous one.
+// `by` names: service, category, system, asset, source, severity, labels.<name>.
+struct Correlation {
+    std::vector<std::string> by;
+    Duration window = 0;
+    int line = 0;
+};
+
 struct Service {
     std::string id;
     std::string name;
@@ -40,6 +49,7 @@ struct Service {
     int priority = 3;
     Classification classification = Classification::k3C;
     std::string zone;
+    std::string playbook;  // chosen for an alert on this service that no playbook matches
 };
 
 struct Catalog {
@@ -47,6 +57,7 @@ struct Catalog {
     std::string tenant = "default";
     int utc_offset_minutes = 9 * 60;  // Japan
     std::string default_playbook;
+    std::optional<Correlation> correlate;  // for playbooks without a rule of their own
     std::vector<Role> roles;
     std::vector<System> systems;
     std::vector<Service> services;
@@ -56,6 +67,8 @@ struct Catalog {
     const Role* role(const std::string& id) const;
     // Service ids impacted by these assets (host glob, IP in CIDR, or system id/name), sorted.
     std::vector<std::string> impacted_services(const std::vector<Asset>& assets) const;
+    // System ids these assets belong to, in catalog order.
+    std::vector<std::string> impacted_systems(const std::vector<Asset>& assets) const;
 };
 
 // Parses a catalog already converted from YAML, checked against catalog.schema.json.
@@ -64,5 +77,8 @@ Result<Catalog> parse_catalog(const LocatedJson& doc, const std::string& file,
                               const SchemaValidator& schema);
 
 bool ip_in_cidr(const std::string& ip, const std::string& cidr);
+
+// A `correlate:` object already checked by a schema; none when its window is not a duration.
+std::optional<Correlation> correlation_from_json(const nlohmann::json& j, int line);
 
 }  // namespace sonae::core

@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -26,7 +27,33 @@
 namespace sonae::core {
 
 struct EventInput {
+    explicit EventInput(Event e, std::string joined_group = {})
+        : event(std::move(e)), group(std::move(joined_group)) {}
     Event event;
+    std::string group;  // set when the event joined the incident by its correlation group
+};
+
+// Which playbook opens an incident for an event, and why (the "opened" entry records it):
+// a playbook whose `match` holds (highest priority first); else the playbook the catalog names
+// for the most important impacted business service; else the catalog's default.
+struct Selection {
+    const Playbook* playbook = nullptr;
+    std::string by;       // "match", "service" or "default"
+    std::string service;  // by "service": the impacted service that chose it
+    std::string reason;   // one sentence for the timeline
+};
+
+// The correlation group of an event (PRODUCT §5): events with the same key join one open
+// incident while each arrives within `window` of the previous one.
+struct Grouping {
+    std::string key;
+    Duration window = 0;
+};
+
+// What the orchestrator knows when it opens an incident, beyond the event.
+struct OpenContext {
+    Selection selection;
+    std::string group;  // the grouping key the incident collects, if any
 };
 struct CommandInput {
     std::string actor;  // who (responder id or "api:<token name>")
@@ -82,7 +109,10 @@ class Engine {
     Engine(const PlaybookSet& playbooks, const Catalog& catalog,
            const Messages& messages = Messages::defaults());
 
-    const Playbook* select(const Event& event) const { return playbooks_.select(event); }
+    const Playbook* select(const Event& event) const { return choose(event).playbook; }
+    Selection choose(const Event& event) const;
+    // The event's group under the rule of `playbook` (else the catalog's); none without a rule.
+    std::optional<Grouping> grouping(const Event& event, const Playbook& playbook) const;
     const Catalog& catalog() const { return catalog_; }
     const PlaybookSet& playbooks() const { return playbooks_; }
     const Messages& messages() const { return messages_; }
@@ -90,7 +120,8 @@ class Engine {
 
     // Opens an incident for an event with the given playbook (normally select(event)).
     Result<Transition> open(const Event& event, const Playbook& playbook,
-                            const std::string& incident_id, TimePoint now) const;
+                            const std::string& incident_id, TimePoint now,
+                            const OpenContext& context = {}) const;
     // Applies one input. Commands that are not allowed or not valid come back as errors
     // (kForbidden, kInvalidCommand, kNotFound, kConflict) and change nothing.
     Result<Transition> apply(const Incident& incident, const Input& input, TimePoint now) const;

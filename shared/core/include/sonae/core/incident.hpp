@@ -51,6 +51,9 @@ struct AlertState {
     TimePoint last_seen = 0;
 };
 
+// Distinct assets counted per incident; alerts on further assets are counted in event_count only.
+constexpr std::size_t kMaxCountedAssets = 256;
+
 struct Incident {
     std::string tenant = "default";
     std::string id;
@@ -71,6 +74,9 @@ struct Incident {
     std::vector<Asset> assets;
     std::map<std::string, std::string> labels;
     std::map<std::string, AlertState> alerts;  // by dedup key
+    std::string group;                         // the correlation key that groups its alerts
+    // Alerts per asset (host, else ip, user or system), at most kMaxCountedAssets of them.
+    std::map<std::string, int> asset_counts;
     int event_count = 0;
     std::map<std::string, StepState> steps;
     std::vector<ServiceClock> services;

@@ -26,6 +26,13 @@ struct LintContext {
 
 std::vector<Finding> lint_playbook(const Playbook& pb, const LintContext& ctx);
 
+// Checks of a catalog against the whole library of its playbooks: a service's `playbook:` must
+// be one of them, and every business service must be covered: a playbook named for it in the
+// catalog (even the default, as a decision), or a playbook other than the default listing it in
+// `services:` or recovering it in a step. An uncovered service's alerts would only ever get the
+// default playbook, and nobody decided that.
+std::vector<Finding> lint_library(const Catalog& catalog, const std::vector<Playbook>& playbooks);
+
 // Critical path (sum of planned durations along the longest chain) from the incident start to
 // the recovery of `service`; 0 when the playbook has no recovery step for it. `path` receives
 // the chain of step ids.

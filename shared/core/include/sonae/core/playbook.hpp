@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include <sonae/core/catalog.hpp>
 #include <sonae/core/condition.hpp>
 #include <sonae/core/event.hpp>
 #include <sonae/core/result.hpp>
@@ -71,7 +72,8 @@ enum class EscalationTrigger {
     kAtTime,
     kOverdue,
     kPredictedBreach,
-    kSeverity
+    kSeverity,
+    kAssets
 };
 
 struct Escalation {
@@ -82,6 +84,7 @@ struct Escalation {
     int minute_of_day = 0;                    // at_time, in the catalog's UTC offset
     std::vector<std::string> steps;           // overdue: these steps (empty = any step)
     Severity severity = Severity::kCritical;  // severity_at_least
+    int assets = 0;                           // assets_at_least: distinct assets in the incident
     std::optional<Condition> when;
     NotifyTarget notify;
     std::string message;
@@ -101,6 +104,7 @@ struct Playbook {
     std::optional<Condition> match;
     RtoStart rto_start = RtoStart::kDetection;
     bool auto_resolve = false;
+    std::optional<Correlation> correlate;          // alert grouping; else the catalog's
     std::optional<Classification> classification;  // at least this class for its incidents
     std::vector<std::string> roles;
     std::vector<std::string> services;           // extra RTO clocks
@@ -126,6 +130,9 @@ class PlaybookSet {
 
     // The matching playbook with the highest priority (ties: smallest id), else the default.
     const Playbook* select(const Event& event) const;
+    // The matching playbook with the highest priority; none when only the default would do.
+    const Playbook* match(const Event& event) const;
+    const std::string& default_id() const { return default_id_; }
     const Playbook* find(const std::string& id) const;
     const std::vector<Playbook>& all() const { return playbooks_; }
 
