@@ -31,7 +31,7 @@ Metrics::Metrics(metrics::Registry& r)
       sampled_at(r.gauge("sonae_state_sampled_timestamp_seconds",
                          "When the gauges of incident state were last read from Redis.")) {
     for (const char* o :
-         {"opened", "correlated", "duplicate", "no_incident", "no_playbook", "refused"})
+         {"opened", "correlated", "grouped", "duplicate", "no_incident", "no_playbook", "refused"})
         events.with({o});
     for (const char* c :
          {command_result::kApplied, command_result::kAnswered, command_result::kRefused,

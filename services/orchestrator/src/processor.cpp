@@ -57,8 +57,10 @@ store::Commit commit_of(const core::Transition& tr, const std::string& tenant,
     c.processed_id = processed_id;
     c.outbox = outbox_of(tr);
     c.now = now;
-    if (!tr.incident.open())
+    if (!tr.incident.open()) {
         c.release_dedup_keys = alert_keys(tr.incident);
+        c.release_group = tr.incident.group;
+    }
     return c;
 }
 
@@ -106,10 +108,21 @@ std::vector<store::OutboxMessage> Processor::event(const core::Event& e, const s
     const auto clock = drill_clock(e.tenant);
     const core::TimePoint at = engine_time(clock, now);
     const std::string day = core::format_yyyymmdd(at, lib->catalog.utc_offset_minutes);
+    const bool trigger = e.action == core::Action::kTrigger;
+    // The playbook a trigger would open, and so its correlation group (the playbook's rule, else
+    // the catalog's): pure, so computed once, before the store decides open or join.
+    const core::Selection selection = trigger ? lib->engine->choose(e) : core::Selection{};
+    store::IncidentStore::Group group;
+    if (selection.playbook != nullptr) {
+        if (auto g = lib->engine->grouping(e, *selection.playbook)) {
+            group.key = std::move(g->key);
+            group.window = g->window;
+            group.now = at;
+        }
+    }
     for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
         // Acknowledge/resolve only ever touch an open incident; they never open one.
-        auto prepared =
-            store_.prepare_event(e.tenant, marker, key, day, e.action == core::Action::kTrigger);
+        auto prepared = store_.prepare_event(e.tenant, marker, key, day, trigger, group);
         using Status = store::IncidentStore::Prepared::Status;
         if (prepared.status == Status::kAlreadyProcessed) {
             metrics_.events.inc({"duplicate"});
@@ -147,21 +160,23 @@ std::vector<store::OutboxMessage> Processor::event(const core::Event& e, const s
                 std::this_thread::sleep_for(std::chrono::milliseconds(5 * (attempt + 1)));
                 continue;
             }
-            const core::Playbook* pb = lib->engine->select(e);
-            if (pb == nullptr) {
+            if (selection.playbook == nullptr) {
                 spdlog::warn("event {} ({}): no playbook matches and the catalog names no default",
                              e.id, e.title);
-                store_.release_dedup(e.tenant, key, id);
+                store_.release_dedup(e.tenant, key, id, group.key);
                 metrics_.events.inc({"no_playbook"});
                 return {};
             }
-            tr = lib->engine->open(e, *pb, id, at);
+            tr = lib->engine->open(e, *selection.playbook, id, at,
+                                   core::OpenContext{selection, group.key});
         } else if (!loaded->incident.open()) {
-            store_.release_dedup(e.tenant, key, id);  // stale mapping to a resolved incident
+            // A stale mapping to a resolved incident (of the key or of the group).
+            store_.release_dedup(e.tenant, key, id, group.key);
             continue;
         } else {
             expected = loaded->version;
-            tr = lib->engine->apply(loaded->incident, core::EventInput{e}, at);
+            tr = lib->engine->apply(loaded->incident,
+                                    core::EventInput{e, prepared.joined ? group.key : ""}, at);
         }
         if (!tr) {
             spdlog::warn("event {}: refused by the engine: {}", e.id, tr.error().message);
@@ -172,7 +187,9 @@ std::vector<store::OutboxMessage> Processor::event(const core::Event& e, const s
         const store::Commit c = commit_of(*tr, e.tenant, id, expected, marker, now);
         switch (store_.commit(c)) {
             case store::CommitOutcome::kCommitted:
-                metrics_.events.inc({loaded ? "correlated" : "opened"});
+                metrics_.events.inc({!loaded           ? "opened"
+                                     : prepared.joined ? "grouped"
+                                                       : "correlated"});
                 return c.outbox;
             case store::CommitOutcome::kAlreadyProcessed:
                 metrics_.events.inc({"duplicate"});

@@ -50,10 +50,15 @@ struct Fixture {
     Processor processor{libraries, redis, keys, metrics};
     test::RecordingSink sink;
 
-    Fixture() {
-        const std::string dir = test::make_temp_dir("pb");
-        test::write_file(dir + "/catalog.yaml", kCatalog);
-        test::write_file(dir + "/comp.yaml", kPlaybook);
+    Fixture() : Fixture(std::string()) {}
+    // `playbook_dir`: a library to run instead of the small one above (e.g. the shipped one).
+    explicit Fixture(std::string playbook_dir) {
+        std::string dir = std::move(playbook_dir);
+        if (dir.empty()) {
+            dir = test::make_temp_dir("pb");
+            test::write_file(dir + "/catalog.yaml", kCatalog);
+            test::write_file(dir + "/comp.yaml", kPlaybook);
+        }
         auto schemas = loader::Schemas::load(env.source_dir + "/schemas");
         REQUIRE(schemas);
         auto libs = loader::load_libraries(dir, "", *schemas);

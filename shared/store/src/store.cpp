@@ -47,7 +47,11 @@ if n_out > 0 then
   redis.call('ZADD', KEYS[6], ARGV[8], ARGV[7])
 end
 for k = 1, tonumber(ARGV[13]) do
-  if redis.call('GET', ARGV[i]) == ARGV[4] then redis.call('DEL', ARGV[i]) end
+  -- dedup keys hold the id, correlation groups "<id>|<last>"
+  local v = redis.call('GET', ARGV[i])
+  if v == ARGV[4] or (v and string.sub(v, 1, #ARGV[4] + 1) == ARGV[4] .. '|') then
+    redis.call('DEL', ARGV[i])
+  end
   i = i + 1
 end
 if ARGV[3] ~= '0' then redis.call('SET', KEYS[4], '1', 'EX', ARGV[3]) end
@@ -57,20 +61,39 @@ return {1, ver + 1}
 )lua");
 
 const redis::Script kPrepare(R"lua(
--- KEYS[1] processed marker, KEYS[2] dedup key, KEYS[3] day counter
+-- KEYS[1] processed marker, KEYS[2] dedup key, KEYS[3] day counter, KEYS[4] correlation group
 -- ARGV[1] day, ARGV[2] create (1/0), ARGV[3] incident key prefix (standalone Redis: derived key),
--- ARGV[4] incident id prefix (the tenant's, core::incident_id_prefix)
+-- ARGV[4] incident id prefix (the tenant's, core::incident_id_prefix), ARGV[5] now (ms, engine
+-- time), ARGV[6] group window (ms; '0': no group)
 if redis.call('EXISTS', KEYS[1]) == 1 then return {1} end
 local id = redis.call('GET', KEYS[2])
+local joined = 0
+local grouped = ARGV[2] == '1' and ARGV[6] ~= '0'
+local now = tonumber(ARGV[5])
+local gid, last = nil, nil
+if grouped then
+  local g = redis.call('GET', KEYS[4])
+  local bar = g and string.find(g, '|', 1, true)
+  if bar then gid, last = string.sub(g, 1, bar - 1), tonumber(string.sub(g, bar + 1)) end
+  if not id and gid and now - last <= tonumber(ARGV[6]) then
+    id = gid
+    joined = 1
+    redis.call('SET', KEYS[2], id)
+  end
+end
 if not id then
   if ARGV[2] ~= '1' then return {2} end
   local n = redis.call('INCR', KEYS[3])
   redis.call('EXPIRE', KEYS[3], 172800)
   id = string.format('%sINC-%s-%04d', ARGV[4], ARGV[1], n)
   redis.call('SET', KEYS[2], id)
+  gid = nil
+  if grouped then redis.call('SET', KEYS[4], id .. '|' .. ARGV[5]) end
 end
+-- The group's window slides with every alert of its incident.
+if grouped and gid == id and now > last then redis.call('SET', KEYS[4], id .. '|' .. ARGV[5]) end
 local st = redis.call('HMGET', ARGV[3] .. id, 'state', 'ver', 'tlh')
-return {0, id, st[1], st[2], st[3]}
+return {0, id, st[1], st[2], st[3], joined}
 )lua");
 
 const redis::Script kAppend(R"lua(
@@ -99,8 +122,15 @@ return {1, ARGV[2]}
 )lua");
 
 const redis::Script kRelease(R"lua(
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
+-- KEYS: the dedup key, optionally the correlation group; ARGV[1] the incident id
+local n = 0
+for _, k in ipairs(KEYS) do
+  local v = redis.call('GET', k)
+  if v == ARGV[1] or (v and string.sub(v, 1, #ARGV[1] + 1) == ARGV[1] .. '|') then
+    n = n + redis.call('DEL', k)
+  end
+end
+return n
 )lua");
 
 const redis::Script kLease(R"lua(
@@ -203,12 +233,15 @@ void IncidentStore::mark(const std::string& key, std::int64_t ttl_s) {
 IncidentStore::Prepared IncidentStore::prepare_event(const std::string& tenant,
                                                      const std::string& processed_id,
                                                      const std::string& dedup_key,
-                                                     const std::string& day, bool create) {
+                                                     const std::string& day, bool create,
+                                                     const Group& group) {
+    const bool grouped = !group.key.empty() && group.window > 0;
     auto r = redis_.eval(
         kPrepare,
         {keys_.processed(tenant, processed_id), keys_.dedup(tenant, dedup_key),
-         keys_.sequence(tenant, day)},
-        {day, create ? "1" : "0", keys_.incident(tenant, ""), core::incident_id_prefix(tenant)});
+         keys_.sequence(tenant, day), keys_.group(tenant, grouped ? group.key : "-")},
+        {day, create ? "1" : "0", keys_.incident(tenant, ""), core::incident_id_prefix(tenant),
+         std::to_string(group.now), grouped ? std::to_string(group.window) : "0"});
     const auto& e = r.elements();
     Prepared p;
     switch (e.at(0).integer()) {
@@ -230,6 +263,7 @@ IncidentStore::Prepared IncidentStore::prepare_event(const std::string& tenant,
         l.timeline_head = e.size() > 4 && !e[4].is_nil() ? e[4].str() : "";
         p.loaded = std::move(l);
     }
+    p.joined = e.size() > 5 && e[5].integer() == 1;
     return p;
 }
 
@@ -267,21 +301,22 @@ CommitOutcome IncidentStore::commit(const Commit& c) {
             adds.push_back(std::to_string(t.due));
         }
     }
-    std::vector<std::string> args{std::to_string(c.expected_version),
-                                  core::to_json(inc).dump(),
-                                  c.processed_id.empty() ? "0" : std::to_string(c.processed_ttl_s),
-                                  c.incident_id,
-                                  std::to_string(inc.opened_at),
-                                  inc.open() ? "1" : "0",
-                                  OutboxMember{c.tenant, c.processed_id}.str(),
-                                  std::to_string(c.now),
-                                  std::to_string(tr.timeline.size()),
-                                  std::to_string(adds.size() / 2),
-                                  std::to_string(removes.size()),
-                                  std::to_string(c.outbox.size()),
-                                  std::to_string(c.release_dedup_keys.size()),
-                                  "",
-                                  ""};
+    std::vector<std::string> args{
+        std::to_string(c.expected_version),
+        core::to_json(inc).dump(),
+        c.processed_id.empty() ? "0" : std::to_string(c.processed_ttl_s),
+        c.incident_id,
+        std::to_string(inc.opened_at),
+        inc.open() ? "1" : "0",
+        OutboxMember{c.tenant, c.processed_id}.str(),
+        std::to_string(c.now),
+        std::to_string(tr.timeline.size()),
+        std::to_string(adds.size() / 2),
+        std::to_string(removes.size()),
+        std::to_string(c.outbox.size()),
+        std::to_string(c.release_dedup_keys.size() + (c.release_group.empty() ? 0 : 1)),
+        "",
+        ""};
     const std::size_t head_arg = args.size() - 2;
     const std::size_t first_entry = args.size();
     args.resize(args.size() + tr.timeline.size());
@@ -291,6 +326,8 @@ CommitOutcome IncidentStore::commit(const Commit& c) {
         args.push_back(core::to_json(m).dump());
     for (const auto& k : c.release_dedup_keys)
         args.push_back(keys_.dedup(c.tenant, k));
+    if (!c.release_group.empty())
+        args.push_back(keys_.group(c.tenant, c.release_group));
     args.push_back(keys_.timer_wake());
     // Chained from the head the caller loaded; when a delivery record or another writer moved
     // it meanwhile, the script says so and the entries are chained again from the new head.
@@ -394,8 +431,11 @@ void IncidentStore::append_all(const std::vector<Append>& appends) {
 }
 
 void IncidentStore::release_dedup(const std::string& tenant, const std::string& dedup_key,
-                                  const std::string& incident_id) {
-    redis_.eval(kRelease, {keys_.dedup(tenant, dedup_key)}, {incident_id});
+                                  const std::string& incident_id, const std::string& group) {
+    std::vector<std::string> keys{keys_.dedup(tenant, dedup_key)};
+    if (!group.empty())
+        keys.push_back(keys_.group(tenant, group));
+    redis_.eval(kRelease, keys, {incident_id});
 }
 
 std::vector<OutboxMessage> IncidentStore::outbox(const std::string& tenant,

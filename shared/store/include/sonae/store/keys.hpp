@@ -71,6 +71,10 @@ struct Keys {
     std::string dedup(const std::string& tenant, const std::string& key) const {
         return t(tenant) + "dedup:" + key;
     }
+    // STRING correlation group -> "<open incident id>|<ms of its last alert>" (engine time)
+    std::string group(const std::string& tenant, const std::string& key) const {
+        return t(tenant) + "grp:" + key;
+    }
     // STRING counter per local day for INC-YYYYMMDD-NNNN
     std::string sequence(const std::string& tenant, const std::string& day) const {
         return t(tenant) + "seq:" + day;

@@ -37,8 +37,16 @@ struct Commit {
     std::int64_t processed_ttl_s = 7 * 24 * 3600;
     std::vector<OutboxMessage> outbox;
     std::vector<std::string> release_dedup_keys;  // when the incident resolves
+    std::string release_group;                    // its correlation group, when it resolves
     core::TimePoint now = 0;                      // commit time (orders the outbox sweep)
     std::string timeline_head;                    // as loaded with the incident
+};
+
+// The correlation group of an event (core::Engine::grouping), for IncidentStore::prepare_event.
+struct CorrelationGroup {
+    std::string key;  // empty: no correlation rule
+    core::Duration window = 0;
+    core::TimePoint now = 0;  // engine time of the event
 };
 
 // Timeline entries without a change of state (deliveries, refusals, answers), optionally with
@@ -80,9 +88,16 @@ class IncidentStore {
         std::string incident_id;
         // None: a fresh id, or a reservation whose commit never happened (a crash): open it.
         std::optional<Loaded> loaded;
+        bool joined = false;  // found by the correlation group, not by the dedup key
     };
+    // The incident of an event: by its dedup key; else, for a trigger with a correlation group,
+    // the group's incident when its last alert is at most `window` before `now` (the dedup key
+    // then maps to it too); else a fresh id reserved for the key and the group. One script, so
+    // concurrent replicas agree on one incident per key and per group.
+    using Group = CorrelationGroup;
     Prepared prepare_event(const std::string& tenant, const std::string& processed_id,
-                           const std::string& dedup_key, const std::string& day, bool create);
+                           const std::string& dedup_key, const std::string& day, bool create,
+                           const Group& group = {});
 
     std::optional<Loaded> load(const std::string& tenant, const std::string& id);
     CommitOutcome commit(const Commit& c);
@@ -91,9 +106,9 @@ class IncidentStore {
     // Appends without markers to several incidents in two round trips.
     void append_all(const std::vector<Append>& appends);
     std::string timeline_head(const std::string& tenant, const std::string& incident);
-    // Removes dedup -> id only if it still points at this incident.
+    // Removes dedup -> id (and group -> id) only if it still points at this incident.
     void release_dedup(const std::string& tenant, const std::string& dedup_key,
-                       const std::string& incident_id);
+                       const std::string& incident_id, const std::string& group = {});
 
     // Outbox of one committed input: read, then clear once published (many in one round trip).
     std::vector<OutboxMessage> outbox(const std::string& tenant, const std::string& processed_id);
