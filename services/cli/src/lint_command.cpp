@@ -3,6 +3,7 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <set>
 
 #include <sonae/core/catalog.hpp>
 #include <sonae/core/lint.hpp>
@@ -35,6 +36,7 @@ int run_lint(const LintArgs& args) {
     }
     // Playbook files to lint, grouped by the catalog that applies to them.
     std::map<std::string, std::vector<std::string>> by_catalog;
+    std::set<std::string> whole;  // catalogs linted with a whole directory of playbooks
     std::vector<std::string> message_files;
     for (const auto& p : paths) {
         std::error_code ec;
@@ -48,6 +50,7 @@ int run_lint(const LintArgs& args) {
                                             : "";
             auto& list = by_catalog[catalog];
             list.insert(list.end(), files.begin(), files.end());
+            whole.insert(catalog);
             // A library's tenants (tenants/<name>/, loader::load_libraries) are libraries of
             // their own, each with its catalog.
             const fs::path tenants = fs::path(p) / "tenants";
@@ -60,6 +63,8 @@ int run_lint(const LintArgs& args) {
                     auto& tl = by_catalog[fs::exists(tenant_catalog) ? tenant_catalog.string()
                                                                      : std::string{}];
                     tl.insert(tl.end(), tenant_files.begin(), tenant_files.end());
+                    if (fs::exists(tenant_catalog))
+                        whole.insert(tenant_catalog.string());
                 }
             }
         } else if (fs::is_regular_file(p, ec)) {
@@ -98,6 +103,7 @@ int run_lint(const LintArgs& args) {
             }
         }
         const core::LintContext ctx{catalog ? &*catalog : nullptr, nullptr};
+        std::vector<core::Playbook> library;
         for (const auto& file : list) {
             ++files;
             auto pb = loader::load_playbook(file, *schemas);
@@ -105,12 +111,19 @@ int run_lint(const LintArgs& args) {
                 print_error(pb.error().message, findings);
                 continue;
             }
+            library.push_back(*pb);
             if (auto [it, fresh] = ids.emplace(pb->id, file); !fresh) {
                 print_error(file + ":" + std::to_string(pb->line_of("/id")) + ": playbook id '" +
                                 pb->id + "' is also used by " + it->second,
                             findings);
             }
             for (const auto& f : core::lint_playbook(*pb, ctx))
+                print_error(core::format_finding(f), findings);
+        }
+        // Coverage needs the whole library: only when a directory (or the catalog with its
+        // playbooks) was linted, not for a single playbook file.
+        if (catalog && whole.count(catalog_path) != 0 && library.size() == list.size()) {
+            for (const auto& f : core::lint_library(*catalog, library))
                 print_error(core::format_finding(f), findings);
         }
         if (catalog && !catalog->default_playbook.empty()) {

@@ -238,6 +238,8 @@ json incident_detail(const core::Incident& i, const core::Playbook* playbook, co
                           {"last_seen", time_or_null(a.last_seen)}});
     }
     j["alerts"] = alerts;
+    j["group"] = i.group.empty() ? json() : json(i.group);
+    j["asset_counts"] = i.asset_counts;  // alerts per asset (host, else ip, user, system)
 
     // Steps in the playbook's order (then any the playbook no longer has).
     std::vector<std::string> order;
