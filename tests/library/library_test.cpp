@@ -92,7 +92,7 @@ json read_fixture(const std::string& name) {
 }
 
 std::string selected(const core::Event& e) {
-    const core::Playbook* pb = library().playbooks.select(e);
+    const core::Playbook* pb = library().engine->choose(e).playbook;
     return pb == nullptr ? "(none)" : pb->id;
 }
 
@@ -269,6 +269,60 @@ TEST_CASE("the SIEM fixtures and typical events select the intended playbook") {
     CHECK(selected_from_canonical({{"title", "down"},
                                    {"category", "outage"},
                                    {"labels", {{"service", "public-portal"}}}}) == "ddos-website");
+}
+
+TEST_CASE("an alert on the payment site that no playbook matches picks the payment playbook") {
+    // Card testing on the payment page: many small declined payments from one client. No
+    // playbook's match recognises it; the impacted service (payments, by the host) does.
+    const json card = {{"title", "決済ページでカード情報の不正利用テスト（少額決済の失敗が多発）"},
+                       {"category", "other"},
+                       {"severity", "high"},
+                       {"assets", {{{"host", "pay.city.sonae.example.lg.jp"}}}}};
+    CHECK(selected_from_canonical(card) == "payment-provider-compromise");
+    json by_ip = card;
+    by_ip["assets"] = {{{"ip", "203.0.113.40"}}};
+    CHECK(selected_from_canonical(by_ip) == "payment-provider-compromise");
+    // The same alert elsewhere still gets the default.
+    json portal = card;
+    portal["assets"] = {{{"host", "bastion01"}}};
+    CHECK(selected_from_canonical(portal) == "generic-incident");
+}
+
+TEST_CASE("a spreading worm in a drill is one incident per 30-minute window, with every asset") {
+    // Twelve PCs, one every two minutes, then one more three hours later.
+    std::string yaml =
+        "id: worm\ntitle: worm\nstart: \"2026-04-01T10:00:00+09:00\"\n"
+        "duration: 1d\ninjects:\n";
+    for (int n = 1; n <= 13; ++n) {
+        const std::string at = n <= 12 ? std::to_string(2 * n) + "m" : "4h";
+        yaml += "  - at: " + at + "\n    event: {\"dedup_key\": \"pc-" + std::to_string(n) +
+                "\", \"title\": \"Ransomware on pc-lgwan-" + std::to_string(n) +
+                "\", \"category\": \"ransomware\", \"severity\": \"high\", \"assets\": "
+                "[{\"host\": \"pc-lgwan-" +
+                std::to_string(n) + "\"}]}\n";
+    }
+    const std::string path = std::string(SONAE_BINARY_DIR) + "/worm-scenario.yaml";
+    {
+        std::ofstream out(path);
+        out << yaml;
+    }
+    auto scenario = loader::load_scenario(path, schemas());
+    INFO((scenario ? std::string() : scenario.error().message));
+    REQUIRE(scenario);
+    auto report = sim::simulate(scenario.value(), *library().engine, {});
+    REQUIRE(report);
+    const json& incidents = (*report)["incidents"];
+    REQUIRE(incidents.size() == 2);
+    CHECK(incidents[0]["playbook"] == "ransomware-core");
+    CHECK(incidents[0]["alerts"] == 12);
+    CHECK(incidents[0]["assets"] == 12);
+    CHECK(incidents[0]["group"] == "pb=ransomware-core;category=ransomware");
+    bool spreading = false;
+    for (const auto& e : incidents[0]["escalations"])
+        spreading = spreading || e["key"] == "spreading";
+    CHECK(spreading);  // at the tenth PC
+    CHECK(incidents[1]["alerts"] == 1);
+    CHECK(incidents[1]["opened_at_seconds"] == 4 * kHour);
 }
 
 TEST_CASE("ransomware-core: koseki misses its RTO, predicted four hours before the breach") {

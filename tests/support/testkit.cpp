@@ -75,6 +75,16 @@ std::string make_temp_dir(const std::string& stem) {
     return dir.string();
 }
 
+std::string write_webhook_config(const std::string& receiver_url, const std::string& token) {
+    const std::string dir = make_temp_dir("config");
+    write_file(dir + "/sources.yaml",
+               "sources:\n  - {name: generic, format: generic, auth: {type: bearer, token: " +
+                   token + "},\n     rate_limit: {per_second: 100000, burst: 100000}}\n");
+    write_file(dir + "/channels.yaml", "channels:\n  - name: hook\n    type: webhook\n    url: " +
+                                           receiver_url + "\n    all: true\n    timeout: 2s\n");
+    return dir;
+}
+
 namespace {
 // Runs `command` with /bin/sh and reads its stdout to the end.
 ShellResult read_command(const std::string& command) {

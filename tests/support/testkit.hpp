@@ -38,6 +38,9 @@ int free_port();
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& content);
 std::string make_temp_dir(const std::string& stem);
+// A config directory for a Stack: one `generic` source (bearer `token`, no rate limit to speak
+// of) and one webhook channel to `receiver_url` that gets every notification.
+std::string write_webhook_config(const std::string& receiver_url, const std::string& token = "t");
 
 // Runs `command` with /bin/sh; its stdout and stderr together, and its exit status (-1: killed).
 struct ShellResult {
