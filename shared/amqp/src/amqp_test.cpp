@@ -22,6 +22,7 @@
 #include <sonae/amqp/connection.hpp>
 #include <sonae/amqp/consumer.hpp>
 #include <sonae/amqp/publisher.hpp>
+#include <sonae/amqp/sink.hpp>
 #include <sonae/amqp/topology.hpp>
 
 using namespace sonae::amqp;
@@ -709,4 +710,21 @@ TEST_CASE(
     CHECK(std::all_of(answered.begin(), answered.end(), [](const auto& a) { return a == 1; }));
     p.stop();
     CHECK(std::all_of(answered.begin(), answered.end(), [](const auto& a) { return a == 1; }));
+}
+
+TEST_CASE("ConnectionSink: a batch's opted-in messages go as one array under one confirm") {
+    const ScopedTopology scoped{unique("amqptest")};
+    const Topology& t = scoped.t;
+    Connection c(server());
+    t.declare(c);
+    c.enable_confirms();
+    ConnectionSink sink(c);
+    std::vector<Message> out;
+    for (int i = 0; i < 5; ++i)
+        out.push_back(batchable(t, "notifications", "n" + std::to_string(i)));
+    out.push_back(to(t, "notifications", R"({"id":"reply"})", "reply"));  // stays single
+    sink.publish_confirmed(out);
+    const Drained d = drain(t.queue("notifications"), 6);
+    CHECK(d.ids.size() == 6);
+    CHECK(d.messages == 2);
 }
