@@ -728,3 +728,45 @@ TEST_CASE("ConnectionSink: a batch's opted-in messages go as one array under one
     CHECK(d.ids.size() == 6);
     CHECK(d.messages == 2);
 }
+
+TEST_CASE("ConfirmingPublisher: a nacked combined message fails every request in it") {
+    const std::string q = unique("amqptest-full");
+    {
+        Connection admin(server());
+        admin.declare_queue(QueueSpec{q, false, "", "", 0, 0, 1});
+        admin.enable_confirms();
+        Message m;
+        m.routing_key = q;  // the default exchange
+        m.body = "{}";
+        admin.publish_confirmed({m}, std::chrono::seconds(5));  // the queue is full now
+    }
+    ConfirmingPublisher::Options o;
+    o.settings = server();
+    ConfirmingPublisher p(o);
+    p.start();
+    for (int i = 0; i < 100 && !p.connected(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    REQUIRE(p.connected());
+    auto message = [&](const std::string& id) {
+        Message m;
+        m.routing_key = q;
+        m.body = nlohmann::json{{"id", id}}.dump();
+        m.message_id = id;
+        m.batch_type = "full";
+        return m;
+    };
+    std::promise<PublishOutcome> a;
+    std::promise<PublishOutcome> b;
+    p.submit({message("a1"), message("a2")}, [&](PublishOutcome r) { a.set_value(std::move(r)); });
+    p.submit({message("b1")}, [&](PublishOutcome r) { b.set_value(std::move(r)); });
+    const PublishOutcome ra = a.get_future().get();
+    const PublishOutcome rb = b.get_future().get();
+    CHECK_FALSE(ra.ok);
+    CHECK(ra.error.find("nack") != std::string::npos);
+    CHECK_FALSE(rb.ok);
+    CHECK(rb.error.find("nack") != std::string::npos);
+    CHECK(p.stats().coalesced >= 2);  // a1 and a2 at least travelled as one
+    p.stop();
+    Connection c(server());
+    c.delete_queue(q);
+}
