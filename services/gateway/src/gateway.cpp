@@ -7,6 +7,7 @@
 #include <boost/beast/http/field.hpp>
 #include <spdlog/spdlog.h>
 
+#include <sonae/core/wire.hpp>
 #include <sonae/crypto/crypto.hpp>
 #include <sonae/log/log.hpp>
 #include <sonae/service/admin.hpp>
@@ -96,6 +97,9 @@ void Gateway::register_metrics() {
     registry_.callback("sonae_amqp_failed_batches_total",
                        "Publish batches answered with an error (broker unavailable, deadline).",
                        metrics::Type::kCounter, {}, stat(&amqp::PublisherStats::failed_batches));
+    registry_.callback("sonae_amqp_coalesced_total",
+                       "Messages published inside a combined broker message (a JSON array).",
+                       metrics::Type::kCounter, {}, stat(&amqp::PublisherStats::coalesced));
     registry_.callback("sonae_amqp_reconnects_total", "Reconnections to the broker.",
                        metrics::Type::kCounter, {}, stat(&amqp::PublisherStats::reconnects));
     registry_.callback(
@@ -286,6 +290,7 @@ asio::awaitable<http::Response> Gateway::ingest(http::Request& req, const config
         m.routing_key = "events";
         m.message_id = e.id;
         m.type = "event";
+        m.batch_type = core::wire::kTypeEvents;  // may travel with others (coalesce.hpp)
         m.headers = {{"tenant", e.tenant}, {"source", e.source}};
         m.body = j.dump();
         messages.push_back(std::move(m));

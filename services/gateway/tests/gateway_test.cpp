@@ -143,6 +143,7 @@ TEST_CASE("an accepted event is published once, stamped by the clock, then answe
     CHECK(m.exchange == "gwtest");
     CHECK(m.message_id == body["event_ids"][0]);
     CHECK(m.headers.at("tenant") == "default");
+    CHECK(m.batch_type == core::wire::kTypeEvents);  // the publisher may combine it with others
     const json e = json::parse(m.body);
     CHECK(e["received_at"] == core::format_timestamp(f.clock.now()));
     CHECK(e["source"] == "generic");

@@ -32,6 +32,11 @@ std::string failure(const http::ClientResponse& r) {
 
 }  // namespace
 
+struct Dispatcher::Group {
+    std::size_t remaining = 0;  // jobs not finished
+    amqp::Verdict verdict = amqp::Verdict::kAck;
+};
+
 struct Dispatcher::Job {
     enum class Kind { kNotification, kAction, kReply };
     amqp::Delivery delivery;
@@ -47,6 +52,8 @@ struct Dispatcher::Job {
     std::int64_t retry_after_s = 0;
     std::vector<std::string> permanent;  // channels that failed for good
     http::ClientResponse response;       // an action's
+    std::shared_ptr<Group> group;        // set when it is an element of a combined delivery
+    std::string unreadable;              // such an element that is no notification: why
 
     const std::string& incident() const {
         return kind == Kind::kNotification ? n.incident_id
@@ -97,13 +104,22 @@ std::vector<amqp::Verdict> Dispatcher::on_batch(amqp::Connection& conn,
     std::vector<std::string> markers;
     std::vector<std::shared_ptr<Job>> fresh;
     std::vector<std::size_t> where;
+    std::vector<std::pair<std::size_t, std::shared_ptr<Group>>> groups;
     for (std::size_t i = 0; i < batch.size(); ++i) {
         if (batch[i].routing_key == core::wire::kActions) {
             verdicts[i] = start_action(conn, batch[i]);
         } else if (batch[i].type == core::wire::kTypeReply) {
             verdicts[i] = start_reply(batch[i]);
         } else {
-            verdicts[i] = start_notification(batch[i], markers, fresh);
+            const json body = json::parse(batch[i].body, nullptr, false);
+            if (body.is_array() && !body.empty()) {
+                auto group = std::make_shared<Group>();
+                start_notifications(batch[i], body, group, markers, fresh);
+                where.resize(fresh.size(), i);
+                groups.emplace_back(i, std::move(group));
+                continue;
+            }
+            verdicts[i] = start_notification(batch[i], body, markers, fresh);
             if (verdicts[i] == amqp::Verdict::kDeferred)
                 where.push_back(i);
         }
@@ -127,21 +143,68 @@ std::vector<amqp::Verdict> Dispatcher::on_batch(amqp::Connection& conn,
             send(marker, starter(*ch, out), Waiter{job, ch, out.redacted, marker, true}, ch);
         }
         const std::size_t i = where[k];
+        if (job->group) {
+            // An element: done at once when nothing is left to deliver, unless a refusal has to
+            // be dead-lettered (published by finish(), as for an element that is unreadable).
+            if (job->pending == 0 && job->permanent.empty()) {
+                --job->group->remaining;
+                continue;
+            }
+            jobs_.emplace(batch[i].delivery_tag, job);
+            if (job->pending == 0)
+                finished_.push_back(job);
+            continue;
+        }
         if (job->pending == 0) {
             // Nothing left to deliver; what was refused before goes to the dead-letter queue.
             verdicts[i] = job->permanent.empty() ? amqp::Verdict::kAck : amqp::Verdict::kDeadLetter;
         } else {
-            jobs_[batch[i].delivery_tag] = job;
+            jobs_.emplace(batch[i].delivery_tag, job);
         }
     }
+    for (const auto& [i, group] : groups)
+        verdicts[i] = group->remaining == 0 ? amqp::Verdict::kAck : amqp::Verdict::kDeferred;
     counted();
     return verdicts;
 }
 
-amqp::Verdict Dispatcher::start_notification(const amqp::Delivery& d,
+void Dispatcher::start_notifications(const amqp::Delivery& d, const json& body,
+                                     const std::shared_ptr<Group>& group,
+                                     std::vector<std::string>& markers,
+                                     std::vector<std::shared_ptr<Job>>& fresh) {
+    for (std::size_t i = 0; i < body.size(); ++i) {
+        // Each element as the single delivery it would have been: its retry and its dead
+        // letter are published with its own body.
+        amqp::Delivery e;
+        e.delivery_tag = d.delivery_tag;
+        e.redelivered = d.redelivered;
+        e.exchange = d.exchange;
+        e.routing_key = d.routing_key;
+        e.type = core::wire::kTypeNotification;
+        e.headers = d.headers;
+        e.body = body[i].dump();
+        e.message_id = body[i].is_object() && body[i].contains("id") && body[i]["id"].is_string()
+                           ? body[i]["id"].get<std::string>()
+                           : d.message_id + "#" + std::to_string(i + 1);
+        ++group->remaining;
+        if (start_notification(e, body[i], markers, fresh) == amqp::Verdict::kDeferred) {
+            fresh.back()->group = group;
+            continue;
+        }
+        // Not a notification: dead-lettered on its own, its neighbours go on.
+        auto job = std::make_shared<Job>();
+        job->delivery = std::move(e);
+        job->group = group;
+        job->unreadable = "unreadable element of " + d.message_id;
+        jobs_.emplace(d.delivery_tag, job);
+        finished_.push_back(std::move(job));
+    }
+}
+
+amqp::Verdict Dispatcher::start_notification(const amqp::Delivery& d, const json& body,
                                              std::vector<std::string>& markers,
                                              std::vector<std::shared_ptr<Job>>& fresh) {
-    auto n = core::notification_from_json(json::parse(d.body, nullptr, false));
+    auto n = core::notification_from_json(body);
     if (!n) {
         spdlog::error("dead-lettering notification {}: {}", d.message_id, n.error().message);
         return amqp::Verdict::kDeadLetter;
@@ -196,7 +259,7 @@ amqp::Verdict Dispatcher::start_action(amqp::Connection& conn, const amqp::Deliv
     job->kind = Job::Kind::kAction;
     job->a = std::move(a.value());
     job->attempt = retries_of(d) + 1;
-    jobs_[d.delivery_tag] = job;
+    jobs_.emplace(d.delivery_tag, job);
     send(marker, http_starter(std::move(request)), Waiter{job, nullptr, false, {}, true});
     return amqp::Verdict::kDeferred;
 }
@@ -235,7 +298,7 @@ amqp::Verdict Dispatcher::start_reply(const amqp::Delivery& d) {
     job->kind = Job::Kind::kReply;
     job->reply = std::move(r.value());
     job->attempt = retries_of(d) + 1;
-    jobs_[d.delivery_tag] = job;
+    jobs_.emplace(d.delivery_tag, job);
     send(marker, std::move(start), Waiter{job, nullptr, false, marker, true});
     return amqp::Verdict::kDeferred;
 }
@@ -412,8 +475,27 @@ void Dispatcher::poll(amqp::Connection& conn, int broker_fd, std::chrono::millis
             spdlog::warn("delivery {}: {} (requeued)", job->delivery.message_id, e.what());
             verdict = amqp::Verdict::kRetry;
         }
+        forget(job);
+        if (job->group) {
+            // A combined delivery is settled with its last job: requeued if any job could not
+            // publish or record (the others are then skipped by their markers).
+            if (verdict == amqp::Verdict::kRetry)
+                job->group->verdict = verdict;
+            if (--job->group->remaining > 0)
+                continue;
+            verdict = job->group->verdict;
+        }
         settle(job->delivery.delivery_tag, verdict);
-        jobs_.erase(job->delivery.delivery_tag);
+    }
+}
+
+void Dispatcher::forget(const std::shared_ptr<Job>& job) {
+    auto [begin, end] = jobs_.equal_range(job->delivery.delivery_tag);
+    for (auto it = begin; it != end; ++it) {
+        if (it->second == job) {
+            jobs_.erase(it);
+            return;
+        }
     }
 }
 
@@ -437,6 +519,12 @@ void Dispatcher::finish(amqp::Connection& conn, Job& job) {
         metrics_.actions.inc({outcome == Outcome::kDelivered ? "succeeded" : "failed"});
         publish_result(conn, a, outcome == Outcome::kDelivered, r.status,
                        r.status != 0 ? r.body.substr(0, 200) : r.error);
+        return;
+    }
+    if (!job.unreadable.empty()) {
+        spdlog::error("dead-lettering notification {}: {}", job.delivery.message_id,
+                      job.unreadable);
+        dead_letter(conn, job, job.unreadable);
         return;
     }
     if (job.retry)

@@ -6,6 +6,12 @@
 //
 // At-least-once: a delivery redelivered after a crash or reconnect skips the channels marked
 // delivered, and joins a call still running for it instead of starting a second one.
+//
+// A combined delivery (type "notifications", a JSON array of notifications) is settled once each
+// of its notifications is: each is a job of its own, with its own delivered markers, its retries
+// published singly to the delay queues and its dead letter published singly, so a failure never
+// re-sends the others. Only when publishing or recording fails is the whole delivery requeued
+// (its notifications delivered meanwhile are skipped by their markers).
 #pragma once
 
 #include <deque>
@@ -16,6 +22,8 @@
 #include <string>
 #include <unordered_map>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include <sonae/amqp/consumer.hpp>
 #include <sonae/amqp/topology.hpp>
@@ -48,10 +56,17 @@ class Dispatcher final : public amqp::AsyncHandler {
   private:
     struct Job;
     struct Waiter;
+    struct Group;  // the jobs of one combined delivery
     // Starts one call; its answer goes to the callback.
     using Starter = std::function<void(http::AsyncClient::Done)>;
-    amqp::Verdict start_notification(const amqp::Delivery& d, std::vector<std::string>& markers,
+    amqp::Verdict start_notification(const amqp::Delivery& d, const nlohmann::json& body,
+                                     std::vector<std::string>& markers,
                                      std::vector<std::shared_ptr<Job>>& fresh);
+    // Each element of a combined delivery as a notification job of `group`.
+    void start_notifications(const amqp::Delivery& d, const nlohmann::json& body,
+                             const std::shared_ptr<Group>& group, std::vector<std::string>& markers,
+                             std::vector<std::shared_ptr<Job>>& fresh);
+    void forget(const std::shared_ptr<Job>& job);
     amqp::Verdict start_action(amqp::Connection& conn, const amqp::Delivery& d);
     amqp::Verdict start_reply(const amqp::Delivery& d);
     Starter http_starter(http::ClientRequest request);
@@ -79,7 +94,7 @@ class Dispatcher final : public amqp::AsyncHandler {
     std::map<std::string, ingest::RateLimiter> limits_;  // channels with a rate limit
     std::map<std::string, std::deque<std::function<void()>>> throttled_;  // calls waiting
     // Deliveries of the live connection with calls running, by delivery tag.
-    std::unordered_map<std::uint64_t, std::shared_ptr<Job>> jobs_;
+    std::unordered_multimap<std::uint64_t, std::shared_ptr<Job>> jobs_;  // several: combined
     // Calls running, by what they deliver (a delivered-marker key): who waits for each.
     std::unordered_map<std::string, std::vector<Waiter>> inflight_;
     std::deque<std::shared_ptr<Job>> finished_;

@@ -6,6 +6,7 @@
 #include "../src/dispatcher.hpp"
 
 #include <atomic>
+#include <map>
 #include <thread>
 
 #include <doctest/doctest.h>
@@ -235,6 +236,81 @@ TEST_CASE("a permanent refusal is dead-lettered and recorded") {
         outcomes +=
             t.find("delivered") != std::string::npos || t.find("failed") != std::string::npos;
     CHECK(outcomes == 1);  // one outcome in the timeline: refused
+}
+
+TEST_CASE("a combined delivery: each notification delivered, retried and dead-lettered alone") {
+    test::Receiver fine;
+    test::Receiver flaky;
+    test::Receiver gone;
+    flaky.set_status(500);
+    gone.set_status(410);
+    std::vector<config::Channel> channels{
+        webhook("fine", fine.url()), webhook("flaky", flaky.url()), webhook("gone", gone.url())};
+    for (auto& c : channels)
+        c.all = false;  // each notification names its channel
+    Bench b(channels);
+    auto to = [](int i, const std::string& channel) {
+        core::Notification n = notification(i);
+        n.channels = {channel};
+        return core::to_json(n).dump();
+    };
+    // What the orchestrator's sink publishes for one batch: a JSON array, type "notifications",
+    // here with an element that is no notification.
+    amqp::Message combined =
+        b.topology.message(core::wire::kNotifications, "combined", core::wire::kTypeNotifications,
+                           "[" + to(20, "fine") + "," + to(21, "flaky") + R"(,{"junk":1},)" +
+                               to(22, "fine") + "," + to(23, "gone") + "]",
+                           "default");
+    b.publisher.publish_confirmed({combined}, 5s);
+
+    amqp::Connection reader(amqp::Settings::parse(b.env.amqp_url).value());
+    reader.consume(b.topology.dead_queue(core::wire::kNotifications));
+    auto dead_letters = [&](std::size_t n) {
+        std::map<std::string, std::string> out;  // message id -> reason
+        test::wait_until(
+            [&] {
+                while (auto f = reader.next(50ms)) {
+                    if (const auto* d = std::get_if<amqp::Delivery>(&*f)) {
+                        CHECK(json::parse(d->body).is_object());  // alone, not the array
+                        out[d->message_id] = d->headers.at("x-sonae-reason");
+                        reader.ack(d->delivery_tag);
+                    }
+                }
+                return out.size() >= n;
+            },
+            15s);
+        return out;
+    };
+    // The refused one and the unreadable one are dead-lettered on their own.
+    const auto dead = dead_letters(2);
+    REQUIRE(dead.size() == 2);
+    const std::string refused_id = json::parse(to(23, "gone"))["id"];
+    CHECK(dead.at(refused_id) == "failed permanently for gone");
+    CHECK(dead.at("combined#3").find("unreadable") != std::string::npos);
+    // The flaky one is retried alone until delivered; the others are not sent again.
+    REQUIRE(test::wait_until([&] { return flaky.requests().size() >= 2; }, 20s));
+    flaky.set_status(200);
+    REQUIRE(test::wait_until(
+        [&] {
+            return b.metrics.notifications.value({"flaky", "delivered"}) == 1;
+        },
+        30s));
+    REQUIRE(test::wait_until([&] { return fine.requests().size() == 2; }, 10s));
+    CHECK(gone.requests().size() == 1);
+    for (const auto& r : flaky.requests())
+        CHECK(r.headers.at("webhook-id") == notification(21).id);
+    const auto texts = b.timeline_texts(notification(21).incident_id);
+    CHECK(std::count(texts.begin(), texts.end(), "delivered opened to flaky") == 1);
+
+    // The same array redelivered: nothing is sent again; the refusal and the unreadable element
+    // are dead-lettered again, which shows the redelivery was handled.
+    const std::size_t flaky_before = flaky.requests().size();
+    b.publisher.publish_confirmed({combined}, 5s);
+    CHECK(dead_letters(2).size() == 2);
+    CHECK(fine.requests().size() == 2);
+    CHECK(flaky.requests().size() == flaky_before);
+    CHECK(gone.requests().size() == 1);
+    CHECK(b.metrics.notifications.value({"fine", "delivered"}) == 2);
 }
 
 TEST_CASE("e-mail reaches a real SMTP server: decoded Japanese subject, text/plain, threaded") {

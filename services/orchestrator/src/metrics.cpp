@@ -30,8 +30,8 @@ Metrics::Metrics(metrics::Registry& r)
       timers_pending(r.gauge("sonae_timers_pending", "Timers waiting for their due time.")),
       sampled_at(r.gauge("sonae_state_sampled_timestamp_seconds",
                          "When the gauges of incident state were last read from Redis.")) {
-    for (const char* o :
-         {"opened", "correlated", "grouped", "duplicate", "no_incident", "no_playbook", "refused"})
+    for (const char* o : {"opened", "correlated", "grouped", "duplicate", "no_incident",
+                          "no_playbook", "refused", "unreadable"})
         events.with({o});
     for (const char* c :
          {command_result::kApplied, command_result::kAnswered, command_result::kRefused,

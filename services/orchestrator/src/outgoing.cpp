@@ -13,6 +13,9 @@ void Outgoing::add(const std::vector<store::OutboxMessage>& out,
     for (const auto& o : out) {
         messages_.push_back(
             topology_.message(o.routing_key, o.message_id, o.type, o.body, processed.tenant));
+        // Notifications may travel combined (the sink's coalescing); chat replies stay single.
+        if (o.routing_key == core::wire::kNotifications && o.type == core::wire::kTypeNotification)
+            messages_.back().batch_type = core::wire::kTypeNotifications;
     }
     published_.push_back(processed);
 }

@@ -11,6 +11,8 @@ namespace sonae::orchestrator {
 amqp::Verdict Worker::apply(const amqp::Delivery& d, Outgoing& outgoing) {
     const nlohmann::json body = nlohmann::json::parse(d.body, nullptr, false);
     if (d.routing_key == core::wire::kEvents) {
+        if (body.is_array() && !body.empty())
+            return apply_events(d, body, outgoing);
         auto e = body.is_object() ? core::event_from_json(body)
                                   : core::Result<core::Event>(core::Error{});
         if (!e || e->id.empty()) {
@@ -40,6 +42,27 @@ amqp::Verdict Worker::apply(const amqp::Delivery& d, Outgoing& outgoing) {
     }
     const log::Scope scope{{"incident", c->incident}, {"command", c->id}};
     outgoing.add(processor_.on_command(*c, clock_.now(), nullptr));
+    return amqp::Verdict::kAck;
+}
+
+// A combined message (amqp/coalesce.hpp): each event keeps its own idempotency marker, so a
+// failure retries the whole message and its redelivery re-applies none of those applied before.
+// An element that is not an event cannot become one by retrying, and dead-lettering the array
+// would take its readable neighbours with it: it is logged, counted and skipped.
+amqp::Verdict Worker::apply_events(const amqp::Delivery& d, const nlohmann::json& body,
+                                   Outgoing& outgoing) {
+    for (std::size_t i = 0; i < body.size(); ++i) {
+        auto e = body[i].is_object() ? core::event_from_json(body[i])
+                                     : core::Result<core::Event>(core::Error{});
+        if (!e || e->id.empty()) {
+            spdlog::error("skipping unreadable event {} of {} in {}", i + 1, body.size(),
+                          d.message_id);
+            processor_.metrics().events.inc({"unreadable"});
+            continue;
+        }
+        const log::Scope scope{{"event", e->id}};
+        outgoing.add(processor_.on_event(*e, clock_.now()));
+    }
     return amqp::Verdict::kAck;
 }
 

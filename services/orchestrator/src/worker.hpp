@@ -1,9 +1,12 @@
 // A consumer's batch of events, commands and action results: each input is committed in its own
 // Redis transaction, then every outbox is published under one broker confirm and the batch is
-// acknowledged. A poison message is dead-lettered; a failure of one input retries only it.
+// acknowledged. A poison message is dead-lettered; a failure of one input retries only it. An
+// events message may hold a JSON array of events (coalesced by the gateway's publisher).
 #pragma once
 
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include <sonae/amqp/consumer.hpp>
 #include <sonae/amqp/sink.hpp>
@@ -25,6 +28,8 @@ class Worker {
 
   private:
     amqp::Verdict apply(const amqp::Delivery& d, Outgoing& outgoing);
+    amqp::Verdict apply_events(const amqp::Delivery& d, const nlohmann::json& body,
+                               Outgoing& outgoing);
 
     Processor& processor_;
     const clock::Clock& clock_;

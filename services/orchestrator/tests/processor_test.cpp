@@ -1,6 +1,7 @@
 // The orchestrator's library in-process against a real Redis: events, commands, action results
 // and the worker's batches, each applied exactly once however often it arrives.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <algorithm>
 #include <thread>
 
 #include <doctest/doctest.h>
@@ -155,6 +156,72 @@ TEST_CASE("the worker dead-letters poison, applies the rest, publishes once per 
     CHECK(worker.handle(f.sink, second) == std::vector<amqp::Verdict>{amqp::Verdict::kAck});
     CHECK(Fixture::kinds(f.sink.take()) == std::vector<std::string>{"opened"});
     CHECK(f.processor.store().outbox("default", "evt:e3").empty());
+}
+
+TEST_CASE(
+    "the worker applies an array of events once each, and a failing one retries the message") {
+    Fixture f;
+    Worker worker(f.processor, f.clock, f.topology);
+    auto delivery = [](const std::vector<std::string>& bodies) {
+        amqp::Delivery d;
+        d.routing_key = core::wire::kEvents;
+        d.type = core::wire::kTypeEvents;
+        d.message_id = "batch";
+        d.body = "[";
+        for (std::size_t i = 0; i < bodies.size(); ++i)
+            d.body += (i > 0 ? "," : "") + bodies[i];
+        d.body += "]";
+        return d;
+    };
+    auto body = [](const core::Event& e) { return core::to_json(e).dump(); };
+    // Two alerts of one incident, another incident, and an element that is no event (skipped).
+    const amqp::Delivery first =
+        delivery({body(Fixture::event("a1", "k1")), R"({"id":7})", body(Fixture::event("a2", "k1")),
+                  body(Fixture::event("a3", "k3"))});
+    CHECK(worker.handle(f.sink, {first}) == std::vector<amqp::Verdict>{amqp::Verdict::kAck});
+    CHECK(Fixture::kinds(f.sink.take()) == std::vector<std::string>{"opened", "opened"});
+    const std::string k1 = f.redis.command({"GET", f.keys.dedup("default", "k1")}).str();
+    const std::string k3 = f.redis.command({"GET", f.keys.dedup("default", "k3")}).str();
+    CHECK(f.incident(k1).event_count == 2);
+    CHECK(f.incident(k3).event_count == 1);
+    CHECK(f.metrics.events.value({"unreadable"}) == 1);
+    CHECK(f.metrics.events.value({"opened"}) == 2);
+
+    // Redelivered: nothing applied twice, nothing published again.
+    CHECK(worker.handle(f.sink, {first}) == std::vector<amqp::Verdict>{amqp::Verdict::kAck});
+    CHECK(f.sink.take().empty());
+    CHECK(f.incident(k1).event_count == 2);
+    CHECK(f.incident(k3).event_count == 1);
+    CHECK(f.metrics.events.value({"duplicate"}) == 3);
+
+    // The second element fails (a resolve before its trigger): the message is retried; what was
+    // applied before it is published now and not again on the redelivery.
+    core::Event early = Fixture::event("r5", "k5");
+    early.action = core::Action::kResolve;
+    early.received_at = f.clock.now();
+    const amqp::Delivery second =
+        delivery({body(Fixture::event("b4", "k4")), body(early), body(Fixture::event("b6", "k6"))});
+    CHECK(worker.handle(f.sink, {second}) == std::vector<amqp::Verdict>{amqp::Verdict::kRetry});
+    CHECK(Fixture::kinds(f.sink.take()) == std::vector<std::string>{"opened"});
+    CHECK(f.redis.command({"GET", f.keys.dedup("default", "k6")}).is_nil());
+    // Its trigger arrives; the redelivered array applies the resolve and the rest, b4 not again.
+    CHECK(worker.handle(f.sink, {delivery({body(Fixture::event("t5", "k5"))})}) ==
+          std::vector<amqp::Verdict>{amqp::Verdict::kAck});
+    CHECK(Fixture::kinds(f.sink.take()) == std::vector<std::string>{"opened"});
+    CHECK(worker.handle(f.sink, {second}) == std::vector<amqp::Verdict>{amqp::Verdict::kAck});
+    const auto after = Fixture::kinds(f.sink.take());
+    CHECK(std::count(after.begin(), after.end(), "opened") == 1);  // b6's, not b4's again
+    const std::string k4 = f.redis.command({"GET", f.keys.dedup("default", "k4")}).str();
+    const std::string k5 = f.redis.command({"GET", f.keys.dedup("default", "k5")}).str();
+    CHECK(f.incident(k4).event_count == 1);
+    CHECK(f.incident(k5).alerts.at("k5").resolved);
+    CHECK_FALSE(f.redis.command({"GET", f.keys.dedup("default", "k6")}).is_nil());
+
+    // A body that is no array of events at all is dead-lettered, as a single unreadable event.
+    amqp::Delivery junk = delivery({});
+    CHECK(worker.handle(f.sink, {junk}) == std::vector<amqp::Verdict>{amqp::Verdict::kDeadLetter});
+    junk.body = "[{";
+    CHECK(worker.handle(f.sink, {junk}) == std::vector<amqp::Verdict>{amqp::Verdict::kDeadLetter});
 }
 
 TEST_CASE("two processors racing on one alert open one incident") {

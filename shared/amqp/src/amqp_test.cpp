@@ -16,10 +16,13 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
+#include <sonae/amqp/coalesce.hpp>
 #include <sonae/amqp/connection.hpp>
 #include <sonae/amqp/consumer.hpp>
 #include <sonae/amqp/publisher.hpp>
+#include <sonae/amqp/sink.hpp>
 #include <sonae/amqp/topology.hpp>
 
 using namespace sonae::amqp;
@@ -476,4 +479,294 @@ TEST_CASE(
         }
     }
     CHECK(seen == ids);
+}
+
+namespace {
+
+Message batchable(const Topology& t, const std::string& kind, const std::string& id) {
+    Message m = to(t, kind, nlohmann::json{{"id", id}}.dump(), id);
+    m.batch_type = kind;
+    return m;
+}
+
+// Consumes `queue` until `want` distinct elements arrived (a combined message counts each of its
+// elements) or nothing more comes: element id -> times seen, and the broker messages.
+struct Drained {
+    std::map<std::string, int> ids;
+    std::size_t messages = 0;
+};
+Drained drain(const std::string& queue, std::size_t want) {
+    Connection c(server());
+    c.set_prefetch(1000);
+    c.consume(queue);
+    Drained out;
+    for (int idle = 0; idle < 40 && out.ids.size() < want;) {
+        auto f = c.next(std::chrono::milliseconds(50));
+        if (!f) {
+            ++idle;
+            continue;
+        }
+        if (auto* d = std::get_if<Delivery>(&*f)) {
+            ++out.messages;
+            const auto body = nlohmann::json::parse(d->body);
+            const auto list = body.is_array() ? body : nlohmann::json::array({body});
+            for (const auto& e : list) {
+                ++out.ids[e.at("id").get<std::string>()];
+            }
+            c.ack(d->delivery_tag);
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("coalesce: groups per exchange, key and batch type, bounded, order kept per key") {
+    const Topology t{"x"};
+    std::vector<Message> in;
+    for (int i = 0; i < 5; ++i)
+        in.push_back(batchable(t, "events", "e" + std::to_string(i)));
+    in.push_back(batchable(t, "notifications", "n0"));
+    in.push_back(to(t, "events", "{\"id\":\"single\"}", "single"));  // closes the events group
+    in.push_back(batchable(t, "events", "e5"));
+    in.push_back(batchable(t, "notifications", "n1"));
+    in[0].headers = {{"tenant", "a"}, {"source", "s"}};
+    in[1].headers = {{"tenant", "a"}, {"source", "t"}};
+    in[2].headers = {{"tenant", "a"}};
+    const std::vector<Message> out = coalesce(in, CoalesceLimits{3, 1 << 20});
+    REQUIRE(out.size() == 5);
+    CHECK(out[0].body == R"([{"id":"e0"},{"id":"e1"},{"id":"e2"}])");
+    CHECK(out[0].type == "events");
+    CHECK(out[0].message_id == "e0+2");
+    CHECK(out[0].headers == Headers{{"tenant", "a"}});  // what all parts have in common
+    CHECK(out[1].body == R"([{"id":"e3"},{"id":"e4"}])");
+    CHECK(out[2].body == R"([{"id":"n0"},{"id":"n1"}])");
+    CHECK(out[2].routing_key == "notifications");
+    CHECK(out[3].message_id == "single");
+    CHECK(out[4].body == R"({"id":"e5"})");  // a group of one stays the message itself
+    CHECK(out[4].batch_type.empty());
+    // The byte bound: each body is 11 bytes, the array of two 25.
+    CHECK(coalesce(std::vector<Message>(in.begin(), in.begin() + 3), CoalesceLimits{128, 24})
+              .size() == 3);
+    CHECK(coalesce(std::vector<Message>(in.begin(), in.begin() + 3), CoalesceLimits{128, 25})
+              .size() == 2);
+    CHECK(coalesce(in, CoalesceLimits{1, 1 << 20}).size() == in.size());  // off
+}
+
+TEST_CASE(
+    "ConfirmingPublisher: concurrent submits become fewer broker messages, each answered "
+    "once") {
+    const ScopedTopology scoped{unique("amqptest")};
+    const Topology& t = scoped.t;
+    ConfirmingPublisher::Options o;
+    o.settings = server();
+    o.on_connect = [t](Connection& c) { t.declare(c); };
+    ConfirmingPublisher p(o);
+    p.start();
+    for (int i = 0; i < 100 && !p.connected(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    REQUIRE(p.connected());
+
+    // One request of 300: 128 + 128 + 44, whatever the timing.
+    std::vector<Message> big;
+    for (int i = 0; i < 300; ++i)
+        big.push_back(batchable(t, "events", "big" + std::to_string(i)));
+    std::promise<PublishOutcome> big_done;
+    p.submit(std::move(big), [&](PublishOutcome r) { big_done.set_value(std::move(r)); });
+    CHECK(big_done.get_future().get().ok);
+    CHECK(p.stats().published == 3);
+    CHECK(p.stats().coalesced == 300);
+
+    const int kThreads = 8;
+    const int kPerThread = 250;
+    std::vector<std::atomic<int>> answered(kThreads * kPerThread);
+    std::atomic<int> ok{0};
+    std::atomic<int> done{0};
+    std::vector<std::thread> threads;
+    for (int th = 0; th < kThreads; ++th) {
+        threads.emplace_back([&, th] {
+            for (int i = 0; i < kPerThread; ++i) {
+                const int n = th * kPerThread + i;
+                p.submit({batchable(t, "events", "c" + std::to_string(n))},
+                         [&, n](PublishOutcome r) {
+                             ++answered[static_cast<std::size_t>(n)];
+                             ok += r.ok ? 1 : 0;
+                             ++done;
+                         });
+            }
+        });
+    }
+    for (auto& th : threads)
+        th.join();
+    const int total = kThreads * kPerThread;
+    for (int i = 0; i < 600 && done.load() < total; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    REQUIRE(done.load() == total);
+    CHECK(ok.load() == total);
+    CHECK(std::all_of(answered.begin(), answered.end(), [](const auto& a) { return a == 1; }));
+    const PublisherStats s = p.stats();
+    MESSAGE("broker messages for ", total, " concurrent single-event requests: ", s.published - 3,
+            " (", s.coalesced - 300, " travelled combined)");
+    CHECK(s.published - 3 < static_cast<std::uint64_t>(total));
+    CHECK(s.confirmed == s.published);
+
+    // A combined message that is unroutable fails every request that contributed to it.
+    std::promise<PublishOutcome> lost;
+    p.submit({batchable(t, "events", "fine"), batchable(t, "nowhere", "l1"),
+              batchable(t, "nowhere", "l2")},
+             [&](PublishOutcome r) { lost.set_value(std::move(r)); });
+    const PublishOutcome u = lost.get_future().get();
+    CHECK_FALSE(u.ok);
+    CHECK(u.error.find("unroutable") != std::string::npos);
+    p.stop();
+
+    // Every element arrived once, in fewer broker messages than elements.
+    const Drained d = drain(t.queue("events"), static_cast<std::size_t>(total) + 301);
+    CHECK(d.ids.size() == static_cast<std::size_t>(total) + 301);
+    CHECK(std::all_of(d.ids.begin(), d.ids.end(), [](const auto& kv) { return kv.second == 1; }));
+    CHECK(d.messages == s.published + 1);
+}
+
+TEST_CASE(
+    "ConfirmingPublisher: combined messages cut mid-flight are republished, none lost, "
+    "none answered twice") {
+    const ScopedTopology scoped{unique("amqptest")};
+    const Topology& t = scoped.t;
+    CuttableProxy proxy(server().endpoints[0].port);
+    ConfirmingPublisher::Options o;
+    o.settings = server();
+    o.settings.endpoints[0].port = proxy.port();
+    o.confirm_timeout = std::chrono::seconds(20);
+    o.on_connect = [t](Connection& c) { t.declare(c); };
+    ConfirmingPublisher p(o);
+    p.start();
+    for (int i = 0; i < 100 && !p.connected(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    REQUIRE(p.connected());
+
+    const int kBatches = 400;
+    std::vector<std::atomic<int>> answered(kBatches);
+    std::atomic<int> ok{0};
+    std::atomic<int> done{0};
+    for (int i = 0; i < kBatches; ++i) {
+        const std::string id = "m" + std::to_string(i);
+        p.submit({batchable(t, "events", id + "a"), batchable(t, "events", id + "b")},
+                 [&, i](PublishOutcome r) {
+                     ++answered[static_cast<std::size_t>(i)];
+                     ok += r.ok ? 1 : 0;
+                     ++done;
+                 });
+        if (i == kBatches / 2)
+            proxy.cut();  // mid-flight: some published, not yet confirmed
+    }
+    for (int i = 0; i < 600 && done.load() < kBatches; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    REQUIRE(done.load() == kBatches);
+    CHECK(ok.load() == kBatches);  // nobody was told 'failed' for a message the broker got
+    CHECK(std::all_of(answered.begin(), answered.end(), [](const auto& a) { return a == 1; }));
+    CHECK(p.stats().reconnects >= 1);
+    p.stop();
+    const Drained d = drain(t.queue("events"), 2 * kBatches);
+    CHECK(d.ids.size() == static_cast<std::size_t>(2 * kBatches));  // at least once each
+}
+
+TEST_CASE(
+    "ConfirmingPublisher: a broker that went away fails every request of a combined "
+    "message, once") {
+    const ScopedTopology scoped{unique("amqptest")};
+    const Topology& t = scoped.t;
+    auto proxy = std::make_unique<CuttableProxy>(server().endpoints[0].port);
+    ConfirmingPublisher::Options o;
+    o.settings = server();
+    o.settings.endpoints[0].port = proxy->port();
+    o.settings.connect_timeout = std::chrono::milliseconds(200);
+    o.confirm_timeout = std::chrono::seconds(2);
+    o.on_connect = [t](Connection& c) { t.declare(c); };
+    ConfirmingPublisher p(o);
+    p.start();
+    for (int i = 0; i < 100 && !p.connected(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    REQUIRE(p.connected());
+    proxy.reset();  // the connection is cut and nothing listens any more
+
+    const int kBatches = 50;
+    std::vector<std::atomic<int>> answered(kBatches);
+    std::atomic<int> ok{0};
+    std::atomic<int> done{0};
+    for (int i = 0; i < kBatches; ++i) {
+        std::vector<Message> ms;
+        for (int k = 0; k < 5; ++k)
+            ms.push_back(batchable(t, "events", "u" + std::to_string(i) + "." + std::to_string(k)));
+        p.submit(std::move(ms), [&, i](PublishOutcome r) {
+            ++answered[static_cast<std::size_t>(i)];
+            ok += r.ok ? 1 : 0;
+            ++done;
+        });
+    }
+    for (int i = 0; i < 200 && done.load() < kBatches; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    REQUIRE(done.load() == kBatches);
+    CHECK(ok.load() == 0);
+    CHECK(std::all_of(answered.begin(), answered.end(), [](const auto& a) { return a == 1; }));
+    p.stop();
+    CHECK(std::all_of(answered.begin(), answered.end(), [](const auto& a) { return a == 1; }));
+}
+
+TEST_CASE("ConnectionSink: a batch's opted-in messages go as one array under one confirm") {
+    const ScopedTopology scoped{unique("amqptest")};
+    const Topology& t = scoped.t;
+    Connection c(server());
+    t.declare(c);
+    c.enable_confirms();
+    ConnectionSink sink(c);
+    std::vector<Message> out;
+    for (int i = 0; i < 5; ++i)
+        out.push_back(batchable(t, "notifications", "n" + std::to_string(i)));
+    out.push_back(to(t, "notifications", R"({"id":"reply"})", "reply"));  // stays single
+    sink.publish_confirmed(out);
+    const Drained d = drain(t.queue("notifications"), 6);
+    CHECK(d.ids.size() == 6);
+    CHECK(d.messages == 2);
+}
+
+TEST_CASE("ConfirmingPublisher: a nacked combined message fails every request in it") {
+    const std::string q = unique("amqptest-full");
+    {
+        Connection admin(server());
+        admin.declare_queue(QueueSpec{q, false, "", "", 0, 0, 1});
+        admin.enable_confirms();
+        Message m;
+        m.routing_key = q;  // the default exchange
+        m.body = "{}";
+        admin.publish_confirmed({m}, std::chrono::seconds(5));  // the queue is full now
+    }
+    ConfirmingPublisher::Options o;
+    o.settings = server();
+    ConfirmingPublisher p(o);
+    p.start();
+    for (int i = 0; i < 100 && !p.connected(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    REQUIRE(p.connected());
+    auto message = [&](const std::string& id) {
+        Message m;
+        m.routing_key = q;
+        m.body = nlohmann::json{{"id", id}}.dump();
+        m.message_id = id;
+        m.batch_type = "full";
+        return m;
+    };
+    std::promise<PublishOutcome> a;
+    std::promise<PublishOutcome> b;
+    p.submit({message("a1"), message("a2")}, [&](PublishOutcome r) { a.set_value(std::move(r)); });
+    p.submit({message("b1")}, [&](PublishOutcome r) { b.set_value(std::move(r)); });
+    const PublishOutcome ra = a.get_future().get();
+    const PublishOutcome rb = b.get_future().get();
+    CHECK_FALSE(ra.ok);
+    CHECK(ra.error.find("nack") != std::string::npos);
+    CHECK_FALSE(rb.ok);
+    CHECK(rb.error.find("nack") != std::string::npos);
+    CHECK(p.stats().coalesced >= 2);  // a1 and a2 at least travelled as one
+    p.stop();
+    Connection c(server());
+    c.delete_queue(q);
 }

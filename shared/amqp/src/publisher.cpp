@@ -83,7 +83,10 @@ void ConfirmingPublisher::submit(std::vector<Message> messages, Callback done) {
         std::lock_guard lock(mu_);
         submitted_.push_back(std::move(batch));
     }
-    wake();
+    // One write per wake-up, not per submit: while a write is pending, the thread has not
+    // taken the submitted batches yet and will take this one with them.
+    if (!wake_pending_.exchange(true))
+        wake();
 }
 
 void ConfirmingPublisher::finish(const std::shared_ptr<Batch>& batch, const std::string& error) {
@@ -91,9 +94,6 @@ void ConfirmingPublisher::finish(const std::shared_ptr<Batch>& batch, const std:
         return;
     }
     batch->finished = true;
-    for (const auto& m : batch->messages) {
-        by_message_id_.erase(m.message_id);
-    }
     if (!error.empty()) {
         std::lock_guard lock(mu_);
         ++stats_.failed_batches;
@@ -102,36 +102,77 @@ void ConfirmingPublisher::finish(const std::shared_ptr<Batch>& batch, const std:
     batch->done = nullptr;
 }
 
-void ConfirmingPublisher::publish_batch(const std::shared_ptr<Batch>& batch) {
-    for (std::size_t i = 0; i < batch->messages.size(); ++i) {
-        if (batch->confirmed[i]) {
+void ConfirmingPublisher::publish(const std::deque<std::shared_ptr<Batch>>& batches) {
+    std::vector<Part> parts;
+    std::vector<const Message*> messages;
+    for (const auto& batch : batches) {
+        if (batch->finished)
             continue;
-        }
-        const Message& m = batch->messages[i];
-        const std::uint64_t seq = conn_->publish(m);
-        in_flight_[seq] = Entry{batch, i};
-        if (!m.message_id.empty()) {
-            by_message_id_[m.message_id] = batch;
+        for (std::size_t i = 0; i < batch->messages.size(); ++i) {
+            if (!batch->confirmed[i]) {
+                parts.push_back(Part{batch, i});
+                messages.push_back(&batch->messages[i]);
+            }
         }
     }
-    std::lock_guard lock(mu_);
-    stats_.published += batch->outstanding;
+    std::uint64_t published = 0;
+    std::uint64_t coalesced = 0;
+    auto count = [&] {
+        std::lock_guard lock(mu_);
+        stats_.published += published;
+        stats_.coalesced += coalesced;
+    };
+    try {
+        for (const auto& group : coalesce_groups(messages, options_.coalesce)) {
+            auto wire = std::make_shared<Wire>();
+            std::uint64_t seq = 0;
+            if (group.size() == 1) {
+                const Message& m = *messages[group.front()];
+                wire->id = m.message_id;
+                seq = conn_->publish(m);
+            } else {
+                std::vector<const Message*> combined;
+                combined.reserve(group.size());
+                for (std::size_t i : group)
+                    combined.push_back(messages[i]);
+                wire->id = combined.front()->message_id + "+" + std::to_string(group.size() - 1);
+                seq = conn_->publish(combine(combined, wire->id));
+                coalesced += group.size();
+            }
+            for (std::size_t i : group)
+                wire->parts.push_back(parts[i]);
+            if (!wire->id.empty())
+                by_message_id_[wire->id] = wire;
+            in_flight_[seq] = std::move(wire);
+            ++published;
+        }
+    } catch (...) {
+        count();
+        throw;
+    }
+    count();
 }
 
 void ConfirmingPublisher::handle_confirm(const Confirm& c) {
-    auto settle = [&](const Entry& e) {
-        const auto& batch = e.batch;
-        if (batch->finished || batch->confirmed[e.index]) {
-            return;
-        }
-        if (!c.ack) {
-            finish(batch, "broker refused the message (nack)");
-            refused_ = true;
-            return;
-        }
-        batch->confirmed[e.index] = true;
-        if (--batch->outstanding == 0) {
-            finish(batch, batch->error);
+    // A combined message's confirm (or nack) is each of its parts'.
+    auto settle = [&](const std::shared_ptr<Wire>& wire) {
+        if (auto it = by_message_id_.find(wire->id);
+            it != by_message_id_.end() && it->second == wire)
+            by_message_id_.erase(it);
+        for (const Part& p : wire->parts) {
+            const auto& batch = p.batch;
+            if (batch->finished || batch->confirmed[p.index])
+                continue;
+            if (!c.ack) {
+                finish(batch, "broker refused the message (nack)");
+                refused_ = true;
+                continue;
+            }
+            if (!wire->returned.empty())
+                batch->error = "unroutable: " + wire->returned;
+            batch->confirmed[p.index] = true;
+            if (--batch->outstanding == 0)
+                finish(batch, batch->error);
         }
     };
     std::uint64_t settled = 0;
@@ -163,6 +204,7 @@ void ConfirmingPublisher::on_connection_lost(const std::string& why) {
     conn_.reset();
     connected_ = false;
     in_flight_.clear();  // unconfirmed messages stay in their batches and are republished
+    by_message_id_.clear();
     std::lock_guard lock(mu_);
     ++stats_.reconnects;
 }
@@ -180,11 +222,7 @@ void ConfirmingPublisher::connect_once() {
         spdlog::info("amqp publisher: connected to {}:{}", conn_->endpoint().host,
                      conn_->endpoint().port);
         // Republish, in order, whatever the previous connection left unconfirmed.
-        for (const auto& batch : active_) {
-            if (!batch->finished) {
-                publish_batch(batch);
-            }
-        }
+        publish(active_);
     } catch (const std::exception& e) {
         conn_.reset();
         connected_ = false;
@@ -227,6 +265,7 @@ void ConfirmingPublisher::run() {
             // Take new batches while there is room in flight.
             if (conn_) {
                 std::deque<std::shared_ptr<Batch>> take;
+                wake_pending_.exchange(false);  // from here on, a submit writes to wake_fd_
                 {
                     std::lock_guard lock(mu_);
                     while (!submitted_.empty() && in_flight_.size() < options_.max_in_flight) {
@@ -240,8 +279,7 @@ void ConfirmingPublisher::run() {
                     batch->outstanding = batch->messages.size();
                     active_.push_back(batch);
                 }
-                for (auto& batch : take)
-                    publish_batch(batch);
+                publish(take);
             }
             if (conn_) {
                 if (!conn_->has_buffered_frames()) {
@@ -257,7 +295,7 @@ void ConfirmingPublisher::run() {
                     } else if (auto* r = std::get_if<Returned>(&*f)) {
                         if (auto it = by_message_id_.find(r->message_id);
                             it != by_message_id_.end()) {
-                            it->second->error = "unroutable: " + r->reply_text;
+                            it->second->returned = r->reply_text;
                         }
                     }
                 }

@@ -62,6 +62,10 @@ struct Message {
     Headers headers;
     bool persistent = true;
     bool mandatory = true;
+    // Not empty: the message may travel inside one broker message of this type together with
+    // others of the same exchange, routing key and batch_type; that message's body is the JSON
+    // array of their bodies (coalesce.hpp). Empty: always published on its own.
+    std::string batch_type;
 };
 
 struct Delivery {

@@ -5,6 +5,11 @@
 // survives a short broker restart or a network blip. Once a connection attempt has failed (no
 // broker reachable) new batches fail at once, which the gateway turns into 503 (never a 202).
 // A nack fails its batch and makes the publisher reconnect (the channel is suspect).
+//
+// Messages that opt in (Message::batch_type) are coalesced when the thread takes what was
+// submitted meanwhile: one broker message carries up to `coalesce` of them (coalesce.hpp), from
+// any number of batches. Its confirm settles each of them; a nack, a return, the deadline or a
+// lost connection fail or republish each of them exactly as if it had been published alone.
 #pragma once
 
 #include <atomic>
@@ -19,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include <sonae/amqp/coalesce.hpp>
 #include <sonae/amqp/connection.hpp>
 
 namespace sonae::amqp {
@@ -29,8 +35,9 @@ struct PublishOutcome {
 };
 
 struct PublisherStats {
-    std::uint64_t published = 0;
-    std::uint64_t confirmed = 0;
+    std::uint64_t published = 0;  // broker messages (a combined one counts once)
+    std::uint64_t confirmed = 0;  // broker messages confirmed
+    std::uint64_t coalesced = 0;  // messages that travelled inside a combined broker message
     std::uint64_t failed_batches = 0;
     std::uint64_t reconnects = 0;
 };
@@ -52,7 +59,8 @@ class ConfirmingPublisher final : public Publisher {
     struct Options {
         Settings settings;
         std::chrono::milliseconds confirm_timeout{5000};
-        std::size_t max_in_flight = 20000;
+        std::size_t max_in_flight = 20000;  // broker messages
+        CoalesceLimits coalesce;
         // Runs on every (re)connection before publishing, e.g. to declare the topology.
         std::function<void(Connection&)> on_connect;
     };
@@ -71,14 +79,20 @@ class ConfirmingPublisher final : public Publisher {
 
   private:
     struct Batch;
-    struct Entry {
+    struct Part {  // one submitted message
         std::shared_ptr<Batch> batch;
         std::size_t index = 0;
+    };
+    struct Wire {  // one broker message: one part, or several combined
+        std::string id;
+        std::vector<Part> parts;
+        std::string returned;  // the broker returned it: why
     };
 
     void run();
     void connect_once();
-    void publish_batch(const std::shared_ptr<Batch>& batch);
+    // Publishes the parts of these batches not confirmed yet, combining what may be.
+    void publish(const std::deque<std::shared_ptr<Batch>>& batches);
     void handle_confirm(const Confirm& c);
     void finish(const std::shared_ptr<Batch>& batch, const std::string& error);
     void expire(std::chrono::steady_clock::time_point now);
@@ -92,6 +106,9 @@ class ConfirmingPublisher final : public Publisher {
     std::atomic<bool> connected_{false};
     std::atomic<bool> available_{false};  // false once a connection attempt failed
     int wake_fd_ = -1;
+    // Set by the submitter that wrote to wake_fd_, cleared by the thread before it takes the
+    // submitted batches: submits meanwhile need no write (the thread will see their batches).
+    std::atomic<bool> wake_pending_{false};
 
     mutable std::mutex mu_;  // guards submitted_ and stats_
     std::deque<std::shared_ptr<Batch>> submitted_;
@@ -99,8 +116,8 @@ class ConfirmingPublisher final : public Publisher {
 
     // Publisher thread only.
     std::unique_ptr<Connection> conn_;
-    std::map<std::uint64_t, Entry> in_flight_;  // seq -> message
-    std::map<std::string, std::shared_ptr<Batch>> by_message_id_;
+    std::map<std::uint64_t, std::shared_ptr<Wire>> in_flight_;    // seq -> broker message
+    std::map<std::string, std::shared_ptr<Wire>> by_message_id_;  // for returns
     std::deque<std::shared_ptr<Batch>> active_;  // batches with messages outstanding
     bool refused_ = false;  // a nack arrived: reconnect once the frames in hand are handled
     std::chrono::milliseconds backoff_{100};

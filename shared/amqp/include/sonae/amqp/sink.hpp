@@ -5,6 +5,7 @@
 #include <chrono>
 #include <vector>
 
+#include <sonae/amqp/coalesce.hpp>
 #include <sonae/amqp/connection.hpp>
 
 namespace sonae::amqp {
@@ -21,9 +22,10 @@ class ConnectionSink final : public MessageSink {
     explicit ConnectionSink(Connection& conn,
                             std::chrono::milliseconds timeout = std::chrono::seconds(10))
         : conn_(conn), timeout_(timeout) {}
+    // Messages that opt in travel combined (coalesce.hpp): one confirm covers them all anyway.
     void publish_confirmed(const std::vector<Message>& messages) override {
         if (!messages.empty())
-            conn_.publish_confirmed(messages, timeout_);
+            conn_.publish_confirmed(coalesce(messages), timeout_);
     }
 
   private:

@@ -8,6 +8,8 @@
 //   notifications   notification     Notification (orchestrator → notifier)
 //   notifications   reply            ChatReply: a command's answer to post back to chat
 //   actions         action           HttpAction (orchestrator → notifier)
+//   events          events           [Event, ...]: events coalesced by the gateway's publisher
+//   notifications   notifications    [Notification, ...]: an orchestrator batch's notifications
 // CommandReply is the orchestrator's answer to a command; OutboxEntry is a message a committed
 // transition still has to publish (kept in Redis until the broker confirmed it).
 #pragma once
@@ -38,6 +40,9 @@ inline constexpr const char* kTypeActionResult = "action-result";
 inline constexpr const char* kTypeNotification = "notification";
 inline constexpr const char* kTypeAction = "action";
 inline constexpr const char* kTypeReply = "reply";
+// A combined message (amqp/coalesce.hpp): the body is a JSON array of events, notifications.
+inline constexpr const char* kTypeEvents = "events";
+inline constexpr const char* kTypeNotifications = "notifications";
 }  // namespace wire
 
 struct Notification {
