@@ -47,6 +47,7 @@ constexpr const char* kUsage = R"(usage: sonae-loadgen --url http://HOST:PORT/PA
   --threads T          threads, each with its own io_context (default 1)
   --seq-start N        first @SEQ@ value (default 1)
   --name NAME          copied into the output
+  --grace S            time after the phase for the answers still due (default 5)
   --storm SPEC         alert storm: the bodies come from a seeded generator instead of
                        --body-file (see below); SPEC is key=value,... of groups (200),
                        assets (40), tenants (3), services (16), categories (5), rules (3),
@@ -66,7 +67,6 @@ in bench/playbooks/tenants/storm-<T>/catalog.yaml. {tenant} in --url is replaced
 alert's tenant (storm-<T>). Titles carry bench_ns=, bench_group= and bench_seq=.
 )";
 
-constexpr auto kGracePeriod = std::chrono::seconds(5);
 constexpr int kMaxLoggedErrors = 5;  // per thread; the rest are only counted
 
 struct Url {
@@ -334,6 +334,7 @@ struct Config {
     unsigned threads = 1;
     std::uint64_t seq_start = 1;
     std::string name;
+    double grace_s = 5;
     std::optional<StormSpec> storm;
     std::string truth;                     // storm: ground-truth file
     std::optional<std::uint64_t> dry_run;  // storm: alerts to describe without sending
@@ -362,7 +363,7 @@ Config parse_config(int argc, char** argv) {
     const sonae::bench::Args args(
         argc, argv,
         {"url", "header", "body-file", "method", "connections", "duration", "warmup", "rate",
-         "threads", "seq-start", "name", "storm", "truth", "dry-run"});
+         "threads", "seq-start", "name", "storm", "truth", "dry-run", "grace"});
     if (args.help()) {
         std::cout << kUsage;
         std::exit(0);
@@ -403,6 +404,7 @@ Config parse_config(int argc, char** argv) {
         throw UsageError("--threads must not exceed --connections");
     }
     c.name = args.string_or("name", "");
+    c.grace_s = args.number_or<double>("grace", 5, 0, 1e6);
     return c;
 }
 
@@ -452,6 +454,7 @@ struct Stats {
     std::uint64_t unfinished = 0;  // scheduled in the phase, unanswered at the end of the grace
     std::uint64_t ok_completed_in_phase = 0;  // 2xx that arrived within the phase, whenever sent
     Clock::time_point phase_end;              // when this thread saw the measured phase end
+    Clock::time_point last_ok;                // the last 2xx, whenever sent
     std::vector<GroupCount> groups;           // storm: by group
     std::vector<std::vector<bool>> keys;      // storm: by group, asset * rules + rule accepted
 };
@@ -583,6 +586,9 @@ class Worker {
         if (ok && in_phase(now)) {
             ++stats_.ok_completed_in_phase;
         }
+        if (ok) {
+            stats_.last_ok = now;
+        }
         if (!in_phase(scheduled)) {
             return;
         }
@@ -679,7 +685,8 @@ class Worker {
     void end_phase() {
         generating_ = false;
         stats_.phase_end = Clock::now();
-        timer_.expires_after(kGracePeriod);
+        timer_.expires_after(std::chrono::duration_cast<Clock::duration>(
+            std::chrono::duration<double>(shared_.config.grace_s)));
         timer_.async_wait([this](const beast::error_code& ec) {
             if (!ec) {
                 std::cerr << "sonae-loadgen[" << index_ << "]: grace period over with "
@@ -831,6 +838,7 @@ Stats merge(std::vector<Stats>& all) {
         total.unfinished += s.unfinished;
         total.ok_completed_in_phase += s.ok_completed_in_phase;
         total.phase_end = std::max(total.phase_end, s.phase_end);
+        total.last_ok = std::max(total.last_ok, s.last_ok);
         total.groups.resize(s.groups.size());
         total.keys.resize(s.keys.size());
         for (std::size_t g = 0; g < s.groups.size(); ++g) {
@@ -947,6 +955,11 @@ Json report(const Shared& shared, Stats& total) {
     out["completed_rps"] =
         sonae::bench::round3(static_cast<double>(total.ok_completed_in_phase) / duration_s);
     out["latency_ms"] = sonae::bench::latency_summary_ms(total.latency_us);
+    // Until the last 2xx arrived (grace period included): what an open loop really got through.
+    out["last_ok_s"] = total.last_ok == Clock::time_point{}
+                           ? Json(nullptr)
+                           : Json(sonae::bench::round3(sonae::bench::seconds_between(
+                                 shared.measure_start, total.last_ok)));
     if (shared.storm) {
         Json truth = storm_truth(*shared.storm, total.groups, total.keys);
         if (!c.truth.empty()) {
