@@ -11,6 +11,7 @@
 #include <array>
 #include <atomic>
 #include <barrier>
+#include <cstdio>
 #include <deque>
 #include <fstream>
 #include <memory>
@@ -46,10 +47,26 @@ constexpr const char* kUsage = R"(usage: sonae-loadgen --url http://HOST:PORT/PA
   --threads T          threads, each with its own io_context (default 1)
   --seq-start N        first @SEQ@ value (default 1)
   --name NAME          copied into the output
+  --grace S            time after the phase for the answers still due (default 5)
+  --storm SPEC         alert storm: the bodies come from a seeded generator instead of
+                       --body-file (see below); SPEC is key=value,... of groups (200),
+                       assets (40), tenants (3), services (16), categories (5), rules (3),
+                       seed (1), format (generic | alertmanager)
+  --truth FILE         storm: write the ground truth (per group: tenant, service,
+                       category, alerts sent and accepted, distinct dedup keys, the
+                       bench_ns of its first accepted alert) as JSON to FILE
+  --dry-run N          storm: send nothing; print the ground truth of alerts 0..N-1
 Prints one JSON object on stdout; logs go to stderr.
+
+Storm: alert n (counted from --seq-start) belongs to group g = h(seed, n) mod groups, comes
+from asset k of the group's host set and carries rule r; its dedup key is
+storm-<g>-<k>-<r>, so keys repeat. Group g is tenant storm-<g mod tenants + 1>, service
+s<NN> = (g / tenants) / categories, category = (g / tenants) mod categories (of a fixed
+list); its hosts st<T>-s<NN>-g<g>-<k> match the host glob st<T>-s<NN>-* of service s<NN>
+in bench/playbooks/tenants/storm-<T>/catalog.yaml. {tenant} in --url is replaced by the
+alert's tenant (storm-<T>). Titles carry bench_ns=, bench_group= and bench_seq=.
 )";
 
-constexpr auto kGracePeriod = std::chrono::seconds(5);
 constexpr int kMaxLoggedErrors = 5;  // per thread; the rest are only counted
 
 struct Url {
@@ -148,6 +165,163 @@ class BodyTemplate {
     std::vector<Part> parts_;
 };
 
+// The alert storm: a deterministic, stateless function from the alert number to its group,
+// asset, rule and body, so that any thread can render any alert and two runs send the same.
+struct StormSpec {
+    unsigned groups = 200;
+    unsigned assets = 40;
+    unsigned tenants = 3;
+    unsigned services = 16;
+    unsigned categories = 5;
+    unsigned rules = 3;
+    std::uint64_t seed = 1;
+    bool alertmanager = false;
+};
+
+// The categories of the canonical event schema, in the order groups use them.
+constexpr std::array<std::string_view, 11> kCategories = {
+    "malware",     "intrusion",       "phishing",   "ddos",
+    "outage",      "data_leak",       "ransomware", "account_compromise",
+    "device_loss", "vendor_incident", "other"};
+
+StormSpec parse_storm(std::string_view text) {
+    StormSpec s;
+    while (!text.empty()) {
+        const auto comma = text.find(',');
+        const std::string_view item = text.substr(0, comma);
+        text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+        if (item.empty()) {
+            continue;
+        }
+        const auto eq = item.find('=');
+        if (eq == std::string_view::npos) {
+            throw UsageError("--storm: expected key=value, got '" + std::string(item) + "'");
+        }
+        const std::string_view key = item.substr(0, eq);
+        const std::string_view value = item.substr(eq + 1);
+        auto count = [&](unsigned lo, unsigned hi) {
+            const auto v = sonae::bench::parse_number<unsigned>("storm " + std::string(key), value);
+            if (v < lo || v > hi) {
+                throw UsageError("--storm " + std::string(key) +
+                                 ": out of range: " + std::string(value));
+            }
+            return v;
+        };
+        if (key == "groups") {
+            s.groups = count(1, 1000000);
+        } else if (key == "assets") {
+            s.assets = count(1, 1000000);
+        } else if (key == "tenants") {
+            s.tenants = count(1, 1000);
+        } else if (key == "services") {
+            s.services = count(1, 100);
+        } else if (key == "categories") {
+            s.categories = count(1, kCategories.size());
+        } else if (key == "rules") {
+            s.rules = count(1, 1000);
+        } else if (key == "seed") {
+            s.seed = sonae::bench::parse_number<std::uint64_t>("storm seed", value);
+        } else if (key == "format") {
+            if (value != "generic" && value != "alertmanager") {
+                throw UsageError("--storm format: generic or alertmanager, not '" +
+                                 std::string(value) + "'");
+            }
+            s.alertmanager = value == "alertmanager";
+        } else {
+            throw UsageError("--storm: unknown key '" + std::string(key) + "'");
+        }
+    }
+    const std::uint64_t capacity = std::uint64_t{s.tenants} * s.services * s.categories;
+    if (s.groups > capacity) {
+        throw UsageError(
+            "--storm: " + std::to_string(s.groups) +
+            " groups need more than tenants x services x categories = " + std::to_string(capacity));
+    }
+    return s;
+}
+
+class Storm {
+  public:
+    struct Alert {
+        unsigned group;
+        unsigned asset;
+        unsigned rule;
+    };
+
+    explicit Storm(StormSpec spec) : spec_(spec) {}
+
+    const StormSpec& spec() const { return spec_; }
+
+    Alert alert(std::uint64_t n) const {
+        const std::uint64_t h = mix(spec_.seed * 0x9E3779B97F4A7C15ULL + n);
+        return Alert{static_cast<unsigned>(h % spec_.groups),
+                     static_cast<unsigned>((h >> 24) % spec_.assets),
+                     static_cast<unsigned>((h >> 48) % spec_.rules)};
+    }
+
+    unsigned tenant(unsigned group) const { return group % spec_.tenants; }
+    std::string tenant_name(unsigned group) const {
+        return "storm-" + std::to_string(tenant(group) + 1);
+    }
+    std::string service(unsigned group) const {
+        const unsigned svc = group / spec_.tenants / spec_.categories;
+        return (svc < 10 ? "s0" : "s") + std::to_string(svc);
+    }
+    std::string_view category(unsigned group) const {
+        return kCategories[group / spec_.tenants % spec_.categories];
+    }
+    std::string host(unsigned group, unsigned asset) const {
+        return "st" + std::to_string(tenant(group) + 1) + "-" + service(group) + "-g" +
+               std::to_string(group) + "-" + std::to_string(asset);
+    }
+    std::string dedup_key(const Alert& a) const {
+        return "storm-" + std::to_string(a.group) + "-" + std::to_string(a.asset) + "-" +
+               std::to_string(a.rule);
+    }
+
+    // The body of alert n (request sequence number seq), stamped with `ns`.
+    void render(std::string& out, const Alert& a, std::uint64_t seq, std::int64_t ns) const {
+        const std::string g = std::to_string(a.group);
+        const std::string marks = "bench_ns=" + std::to_string(ns) + " bench_group=" + g +
+                                  " bench_seq=" + std::to_string(seq);
+        const std::string rule = std::to_string(a.rule);
+        out.clear();
+        if (spec_.alertmanager) {
+            // The labels a Prometheus rule would carry: alerts with equal labels are one alert
+            // (Alertmanager's dedup key), group_by picks tenant, service and category.
+            out += R"([{"labels":{"alertname":"storm","tenant":")" + tenant_name(a.group) +
+                   R"(","service":")" + service(a.group) + R"(","category":")";
+            out += category(a.group);
+            out += R"(","instance":")" + host(a.group, a.asset) + R"(","rule":")" + rule +
+                   R"(","severity":"high"},"annotations":{"summary":"storm )" + marks + R"("}}])";
+        } else {
+            out += R"({"dedup_key":")" + dedup_key(a) + R"(","action":"trigger","title":"storm )" +
+                   marks + R"(","category":")";
+            out += category(a.group);
+            out += R"(","severity":"high","classification":"3B","assets":[{"host":")" +
+                   host(a.group, a.asset) + R"("}],"labels":{"rule":")" + rule +
+                   R"(","bench_group":")" + g + R"("}})";
+        }
+    }
+
+  private:
+    // splitmix64's finaliser: every input bit affects every output bit.
+    static std::uint64_t mix(std::uint64_t z) {
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+        return z ^ (z >> 31);
+    }
+
+    StormSpec spec_;
+};
+
+// Per group: what was sent and what the target accepted (2xx).
+struct GroupCount {
+    std::uint64_t sent = 0;
+    std::uint64_t accepted = 0;
+    std::int64_t first_ns = 0;  // bench_ns of the earliest accepted alert; 0 = none
+};
+
 struct Config {
     Url url;
     std::string method;
@@ -160,6 +334,10 @@ struct Config {
     unsigned threads = 1;
     std::uint64_t seq_start = 1;
     std::string name;
+    double grace_s = 5;
+    std::optional<StormSpec> storm;
+    std::string truth;                     // storm: ground-truth file
+    std::optional<std::uint64_t> dry_run;  // storm: alerts to describe without sending
 };
 
 std::string read_file(const std::string& path) {
@@ -182,14 +360,31 @@ std::pair<std::string, std::string> parse_header(const std::string& text) {
 }
 
 Config parse_config(int argc, char** argv) {
-    const sonae::bench::Args args(argc, argv,
-                                  {"url", "header", "body-file", "method", "connections",
-                                   "duration", "warmup", "rate", "threads", "seq-start", "name"});
+    const sonae::bench::Args args(
+        argc, argv,
+        {"url", "header", "body-file", "method", "connections", "duration", "warmup", "rate",
+         "threads", "seq-start", "name", "storm", "truth", "dry-run", "grace"});
     if (args.help()) {
         std::cout << kUsage;
         std::exit(0);
     }
     Config c;
+    if (auto spec = args.get("storm")) {
+        if (args.has("body-file")) {
+            throw UsageError("--storm and --body-file exclude each other");
+        }
+        c.storm = parse_storm(*spec);
+        c.truth = args.string_or("truth", "");
+        if (args.has("dry-run")) {
+            c.dry_run = args.number_or<std::uint64_t>("dry-run", 0, 0, 1000000000);
+        }
+    } else if (args.has("truth") || args.has("dry-run")) {
+        throw UsageError("--truth and --dry-run need --storm");
+    }
+    c.seq_start = args.number_or<std::uint64_t>("seq-start", 1, 0, UINT64_MAX / 2);
+    if (c.dry_run) {
+        return c;
+    }
     c.url = parse_url(args.required("url"));
     for (const auto& h : args.all("header")) {
         c.headers.push_back(parse_header(h));
@@ -197,7 +392,7 @@ Config parse_config(int argc, char** argv) {
     if (auto f = args.get("body-file")) {
         c.body = read_file(*f);
     }
-    c.method = args.string_or("method", c.body ? "POST" : "GET");
+    c.method = args.string_or("method", c.body || c.storm ? "POST" : "GET");
     c.connections = args.number_or<unsigned>("connections", 64, 1, 100000);
     c.duration_s = args.number_or<double>("duration", 10, 0.001, 1e6);
     c.warmup_s = args.number_or<double>("warmup", 1, 0, 1e6);
@@ -208,25 +403,26 @@ Config parse_config(int argc, char** argv) {
     if (c.threads > c.connections) {
         throw UsageError("--threads must not exceed --connections");
     }
-    c.seq_start = args.number_or<std::uint64_t>("seq-start", 1, 0, UINT64_MAX / 2);
     c.name = args.string_or("name", "");
+    c.grace_s = args.number_or<double>("grace", 5, 0, 1e6);
     return c;
 }
 
-// The request line and headers, identical for every request; the body and its length vary.
-std::string request_head(const Config& c) {
+// The request line and headers, identical for every request of a target; the body and its
+// length vary.
+std::string request_head(const Config& c, const std::string& target) {
     auto has = [&](std::string_view name) {
         return std::any_of(c.headers.begin(), c.headers.end(),
                            [&](const auto& h) { return beast::iequals(h.first, name); });
     };
-    std::string head = c.method + " " + c.url.target + " HTTP/1.1\r\n";
+    std::string head = c.method + " " + target + " HTTP/1.1\r\n";
     if (!has("Host")) {
         head += "Host: " + c.url.host + ":" + c.url.port + "\r\n";
     }
     if (!has("User-Agent")) {
         head += "User-Agent: sonae-loadgen\r\n";
     }
-    if (c.body && !has("Content-Type")) {
+    if ((c.body || c.storm) && !has("Content-Type")) {
         head += "Content-Type: application/json\r\n";
     }
     for (const auto& [k, v] : c.headers) {
@@ -238,8 +434,9 @@ std::string request_head(const Config& c) {
 // What every thread shares, read-only once the threads run (except the counter).
 struct Shared {
     Config config;
-    std::string head;
+    std::vector<std::string> heads;  // one per storm tenant when the URL names {tenant}; else one
     BodyTemplate body;
+    std::optional<Storm> storm;
     tcp::resolver::results_type endpoints;
     std::atomic<std::uint64_t> seq;
     Clock::time_point start;          // beginning of the warmup, set at the barrier
@@ -257,6 +454,9 @@ struct Stats {
     std::uint64_t unfinished = 0;  // scheduled in the phase, unanswered at the end of the grace
     std::uint64_t ok_completed_in_phase = 0;  // 2xx that arrived within the phase, whenever sent
     Clock::time_point phase_end;              // when this thread saw the measured phase end
+    Clock::time_point last_ok;                // the last 2xx, whenever sent
+    std::vector<GroupCount> groups;           // storm: by group
+    std::vector<std::vector<bool>> keys;      // storm: by group, asset * rules + rule accepted
 };
 
 class Worker;
@@ -292,6 +492,8 @@ class Conn {
     std::string length_line_;  // "Content-Length: N\r\n\r\n"
     std::string body_;
     Clock::time_point scheduled_;
+    std::optional<Storm::Alert> alert_;  // storm: the alert in flight
+    std::int64_t alert_ns_ = 0;
     bool connected_ = false;
     bool in_flight_ = false;
     unsigned failures_ = 0;  // consecutive, for the reconnect backoff
@@ -303,6 +505,12 @@ class Worker {
         const Config& c = shared.config;
         for (unsigned i = index; i < c.connections; i += c.threads) {
             conns_.push_back(std::make_unique<Conn>(*this, ioc_));
+        }
+        if (shared.storm) {
+            const StormSpec& spec = shared.storm->spec();
+            stats_.groups.resize(spec.groups);
+            stats_.keys.assign(spec.groups,
+                               std::vector<bool>(std::size_t{spec.assets} * spec.rules));
         }
     }
 
@@ -378,6 +586,9 @@ class Worker {
         if (ok && in_phase(now)) {
             ++stats_.ok_completed_in_phase;
         }
+        if (ok) {
+            stats_.last_ok = now;
+        }
         if (!in_phase(scheduled)) {
             return;
         }
@@ -391,6 +602,20 @@ class Worker {
     }
 
     void on_sent() { ++in_flight_; }
+
+    // Storm: alert `a`, stamped `ns`, was sent; and what became of it.
+    void on_storm_sent(const Storm::Alert& a) { ++stats_.groups[a.group].sent; }
+    void on_storm_answer(const Storm::Alert& a, std::int64_t ns, unsigned status) {
+        if (status < 200 || status >= 300) {
+            return;
+        }
+        GroupCount& g = stats_.groups[a.group];
+        ++g.accepted;
+        if (g.first_ns == 0 || ns < g.first_ns) {
+            g.first_ns = ns;
+        }
+        stats_.keys[a.group][std::size_t{a.asset} * shared_.storm->spec().rules + a.rule] = true;
+    }
 
     // A transport error; `scheduled` is the lost request's time, if one was in flight.
     void on_error(std::optional<Clock::time_point> scheduled, const std::string& what) {
@@ -460,7 +685,8 @@ class Worker {
     void end_phase() {
         generating_ = false;
         stats_.phase_end = Clock::now();
-        timer_.expires_after(kGracePeriod);
+        timer_.expires_after(std::chrono::duration_cast<Clock::duration>(
+            std::chrono::duration<double>(shared_.config.grace_s)));
         timer_.async_wait([this](const beast::error_code& ec) {
             if (!ec) {
                 std::cerr << "sonae-loadgen[" << index_ << "]: grace period over with "
@@ -535,15 +761,28 @@ void Conn::send(Clock::time_point scheduled) {
     in_flight_ = true;
     worker_.on_sent();
     const Shared& s = worker_.shared();
-    if (s.config.body) {
+    const std::string* head = &s.heads.front();
+    alert_.reset();
+    if (s.storm) {
+        const std::uint64_t seq = worker_.next_seq();
+        const Storm::Alert a = s.storm->alert(seq - s.config.seq_start);
+        alert_ns_ = sonae::bench::now_ns();
+        s.storm->render(body_, a, seq, alert_ns_);
+        if (s.heads.size() > 1) {
+            head = &s.heads[s.storm->tenant(a.group)];
+        }
+        alert_ = a;
+        worker_.on_storm_sent(a);
+        length_line_ = "Content-Length: " + std::to_string(body_.size()) + "\r\n\r\n";
+    } else if (s.config.body) {
         s.body.render(body_, worker_.next_seq());
         length_line_ = "Content-Length: " + std::to_string(body_.size()) + "\r\n\r\n";
     } else {
         body_.clear();
         length_line_ = "\r\n";
     }
-    const std::array<asio::const_buffer, 3> buffers{
-        asio::buffer(s.head), asio::buffer(length_line_), asio::buffer(body_)};
+    const std::array<asio::const_buffer, 3> buffers{asio::buffer(*head), asio::buffer(length_line_),
+                                                    asio::buffer(body_)};
     asio::async_write(socket_, buffers,
                       [this](const beast::error_code& ec, std::size_t) { on_write(ec); });
 }
@@ -567,6 +806,9 @@ void Conn::on_read(const beast::error_code& ec) {
     failures_ = 0;
     const auto& res = parser_->get();
     const bool keep_alive = res.keep_alive();
+    if (alert_) {
+        worker_.on_storm_answer(*alert_, alert_ns_, res.result_int());
+    }
     worker_.on_response(scheduled_, res.result_int());
     if (keep_alive) {
         worker_.on_idle(*this);
@@ -596,8 +838,93 @@ Stats merge(std::vector<Stats>& all) {
         total.unfinished += s.unfinished;
         total.ok_completed_in_phase += s.ok_completed_in_phase;
         total.phase_end = std::max(total.phase_end, s.phase_end);
+        total.last_ok = std::max(total.last_ok, s.last_ok);
+        total.groups.resize(s.groups.size());
+        total.keys.resize(s.keys.size());
+        for (std::size_t g = 0; g < s.groups.size(); ++g) {
+            GroupCount& t = total.groups[g];
+            t.sent += s.groups[g].sent;
+            t.accepted += s.groups[g].accepted;
+            if (s.groups[g].first_ns != 0 &&
+                (t.first_ns == 0 || s.groups[g].first_ns < t.first_ns)) {
+                t.first_ns = s.groups[g].first_ns;
+            }
+            total.keys[g].resize(s.keys[g].size());
+            for (std::size_t k = 0; k < s.keys[g].size(); ++k) {
+                if (s.keys[g][k]) {
+                    total.keys[g][k] = true;
+                }
+            }
+        }
     }
     return total;
+}
+
+// The storm's ground truth: per group what was sent and accepted, and the totals.
+Json storm_truth(const Storm& storm, const std::vector<GroupCount>& groups,
+                 const std::vector<std::vector<bool>>& keys) {
+    const StormSpec& spec = storm.spec();
+    Json list = Json::array();
+    std::uint64_t sent = 0;
+    std::uint64_t accepted = 0;
+    std::uint64_t distinct = 0;
+    std::uint64_t seen = 0;
+    for (unsigned g = 0; g < spec.groups; ++g) {
+        const auto k = static_cast<std::uint64_t>(std::count(keys[g].begin(), keys[g].end(), true));
+        sent += groups[g].sent;
+        accepted += groups[g].accepted;
+        distinct += k;
+        seen += groups[g].accepted > 0 ? 1U : 0U;
+        list.push_back(
+            Json{{"group", g},
+                 {"tenant", storm.tenant_name(g)},
+                 {"service", storm.service(g)},
+                 {"category", storm.category(g)},
+                 {"sent", groups[g].sent},
+                 {"accepted", groups[g].accepted},
+                 {"keys", k},
+                 {"first_ns", groups[g].first_ns == 0 ? Json(nullptr) : Json(groups[g].first_ns)}});
+    }
+    return Json{{"spec",
+                 {{"groups", spec.groups},
+                  {"assets", spec.assets},
+                  {"tenants", spec.tenants},
+                  {"services", spec.services},
+                  {"categories", spec.categories},
+                  {"rules", spec.rules},
+                  {"seed", spec.seed},
+                  {"format", spec.alertmanager ? "alertmanager" : "generic"}}},
+                {"alerts_sent", sent},
+                {"alerts_accepted", accepted},
+                {"dedup_keys", distinct},
+                {"groups_with_alerts", seen},
+                {"groups", std::move(list)}};
+}
+
+// --dry-run N: the ground truth of alerts 0..N-1 and a hash of their bodies (stamped 0).
+Json storm_dry_run(const Config& c) {
+    const Storm storm(*c.storm);
+    const StormSpec& spec = storm.spec();
+    std::vector<GroupCount> groups(spec.groups);
+    std::vector<std::vector<bool>> keys(spec.groups,
+                                        std::vector<bool>(std::size_t{spec.assets} * spec.rules));
+    std::uint64_t fnv = 0xCBF29CE484222325ULL;
+    std::string body;
+    for (std::uint64_t n = 0; n < *c.dry_run; ++n) {
+        const Storm::Alert a = storm.alert(n);
+        storm.render(body, a, c.seq_start + n, 0);
+        for (const char ch : body) {
+            fnv = (fnv ^ static_cast<unsigned char>(ch)) * 0x100000001B3ULL;
+        }
+        ++groups[a.group].sent;
+        ++groups[a.group].accepted;
+        keys[a.group][std::size_t{a.asset} * spec.rules + a.rule] = true;
+    }
+    Json out = storm_truth(storm, groups, keys);
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv));
+    out["bodies_fnv1a"] = hex;
+    return out;
 }
 
 Json report(const Shared& shared, Stats& total) {
@@ -628,6 +955,23 @@ Json report(const Shared& shared, Stats& total) {
     out["completed_rps"] =
         sonae::bench::round3(static_cast<double>(total.ok_completed_in_phase) / duration_s);
     out["latency_ms"] = sonae::bench::latency_summary_ms(total.latency_us);
+    // Until the last 2xx arrived (grace period included): what an open loop really got through.
+    out["last_ok_s"] = total.last_ok == Clock::time_point{}
+                           ? Json(nullptr)
+                           : Json(sonae::bench::round3(sonae::bench::seconds_between(
+                                 shared.measure_start, total.last_ok)));
+    if (shared.storm) {
+        Json truth = storm_truth(*shared.storm, total.groups, total.keys);
+        if (!c.truth.empty()) {
+            std::ofstream f(c.truth, std::ios::binary | std::ios::trunc);
+            f << truth.dump() << "\n";
+            if (!f) {
+                throw std::runtime_error("--truth: cannot write '" + c.truth + "'");
+            }
+        }
+        truth.erase("groups");
+        out["storm"] = std::move(truth);
+    }
     return out;
 }
 
@@ -636,12 +980,39 @@ Json report(const Shared& shared, Stats& total) {
 int main(int argc, char** argv) {
     return sonae::bench::run_main(kUsage, [&] {
         Config config = parse_config(argc, argv);
-        const std::string head = request_head(config);
+        if (config.dry_run) {
+            sonae::bench::print_json(storm_dry_run(config));
+            return 0;
+        }
+        std::vector<std::string> heads;
+        static constexpr std::string_view kTenant = "{tenant}";
+        if (const auto at = config.url.target.find(kTenant);
+            config.storm && at != std::string::npos) {
+            for (unsigned t = 0; t < config.storm->tenants; ++t) {
+                std::string target = config.url.target;
+                target.replace(at, kTenant.size(), "storm-" + std::to_string(t + 1));
+                heads.push_back(request_head(config, target));
+            }
+        } else {
+            heads.push_back(request_head(config, config.url.target));
+        }
         const BodyTemplate body(config.body.value_or(""));
+        std::optional<Storm> storm;
+        if (config.storm) {
+            storm.emplace(*config.storm);
+        }
         asio::io_context resolver_ioc;
         tcp::resolver resolver(resolver_ioc);
         auto endpoints = resolver.resolve(config.url.host, config.url.port);
-        Shared shared{std::move(config), head, body, std::move(endpoints), {}, {}, {}, {}};
+        Shared shared{std::move(config),
+                      std::move(heads),
+                      body,
+                      std::move(storm),
+                      std::move(endpoints),
+                      {},
+                      {},
+                      {},
+                      {}};
         const Config& c = shared.config;
         shared.seq.store(c.seq_start);
 

@@ -2,10 +2,13 @@
 //
 // Every request except the control ones is answered with --status and "{}". A body carrying
 // "bench_ns=<digits>" (the sender's wall-clock time in ns) gives an end-to-end latency sample;
-// "bench_seq=<digits>" names the message, so that duplicate deliveries are counted. Alertmanager
-// webhooks ({"alerts": [...]}) add their number of alerts to a counter.
+// "bench_seq=<digits>" names the message, so that duplicate deliveries are counted;
+// "bench_group=<digits>" (the alert storm's incident group) counts notifications per group and
+// keeps the arrival time of each group's first. Alertmanager webhooks ({"alerts": [...]}) add
+// their number of alerts to a counter.
 //
-// Control: GET /stats[?lateness_ms=D] -> statistics as JSON; POST /reset -> clears them.
+// Control: GET /stats[?lateness_ms=D][&groups=1] -> statistics as JSON (groups=1 adds each
+// group's count and first arrival); POST /reset -> clears them.
 // stdout: {"port":P} once listening, and the final statistics on SIGINT/SIGTERM.
 #include <csignal>
 #include <memory>
@@ -34,7 +37,7 @@ constexpr const char* kUsage = R"(usage: sonae-sink [options]
   --status CODE  status of every non-control answer (default 200)
   --bind ADDR    listening address (default 127.0.0.1)
 stdout: {"port":P} once listening, the final statistics on SIGINT/SIGTERM.
-Control: GET /stats[?lateness_ms=D], POST /reset.
+Control: GET /stats[?lateness_ms=D][&groups=1], POST /reset.
 )";
 
 constexpr std::uint64_t kMaxBody = 64 * 1024 * 1024;
@@ -61,6 +64,7 @@ struct Sample {
     std::int64_t received_ns = 0;
     std::optional<std::int64_t> latency_us;
     std::optional<std::string> key;
+    std::optional<std::uint64_t> group;
     std::uint64_t alerts = 0;
 };
 
@@ -74,6 +78,12 @@ Sample inspect(std::string_view body, std::int64_t now) {
             s.latency_us = (now - sent) / 1000;
             if (const auto seq = digits_after(body, "bench_seq=")) {
                 s.key = std::string(*seq);
+            }
+            if (const auto g = digits_after(body, "bench_group=")) {
+                std::uint64_t group = 0;
+                if (std::from_chars(g->data(), g->data() + g->size(), group).ec == std::errc{}) {
+                    s.group = group;
+                }
             }
         }
     }
@@ -107,6 +117,13 @@ class Stats {
             if (s.key && ++d_.keys[std::move(*s.key)] > 1) {
                 ++d_.duplicates;
             }
+            if (s.group) {
+                Group& g = d_.groups[*s.group];
+                if (g.count++ == 0) {
+                    g.first_ns = s.received_ns;
+                    g.first_latency_us = *s.latency_us;
+                }
+            }
         }
     }
 
@@ -115,11 +132,26 @@ class Stats {
         d_ = Data{};
     }
 
-    Json snapshot(std::optional<double> lateness_ms) {
+    Json snapshot(std::optional<double> lateness_ms, bool groups = false) {
         std::vector<std::int64_t> latency;
         Json out;
         {
             std::lock_guard lock(mu_);
+            std::uint64_t once = 0;
+            Json per_group = Json::object();
+            for (const auto& [id, g] : d_.groups) {
+                once += g.count == 1 ? 1U : 0U;
+                if (groups) {
+                    per_group[std::to_string(id)] = Json{{"n", g.count},
+                                                         {"first_ns", g.first_ns},
+                                                         {"first_latency_us", g.first_latency_us}};
+                }
+            }
+            out["groups"] = d_.groups.size();
+            out["groups_notified_once"] = once;
+            if (groups) {
+                out["group"] = std::move(per_group);
+            }
             latency = d_.latency_us;
             out["received"] = d_.received;
             out["marked"] = d_.marked;
@@ -138,6 +170,11 @@ class Stats {
     }
 
   private:
+    struct Group {
+        std::uint64_t count = 0;
+        std::int64_t first_ns = 0;          // arrival of the group's first notification
+        std::int64_t first_latency_us = 0;  // ... minus the bench_ns it carried
+    };
     struct Data {
         std::uint64_t received = 0;  // every non-control request
         std::uint64_t marked = 0;    // ... with bench_ns
@@ -147,6 +184,7 @@ class Stats {
         std::int64_t last_ns = 0;
         std::vector<std::int64_t> latency_us;
         std::unordered_map<std::string, std::uint32_t> keys;  // bench_seq -> copies received
+        std::unordered_map<std::uint64_t, Group> groups;      // bench_group -> notifications
     };
 
     // Percentiles of (latency - due) over sorted latencies; negative means early.
@@ -230,7 +268,8 @@ class Handler {
                 return json_response(req, 400, Json{{"error", e.what()}}.dump());
             }
         }
-        return json_response(req, 200, stats_.snapshot(lateness_ms).dump());
+        const bool groups = query_param(query, "groups").value_or("0") == "1";
+        return json_response(req, 200, stats_.snapshot(lateness_ms, groups).dump());
     }
 
     Stats& stats_;
