@@ -311,7 +311,13 @@ asio::awaitable<http::Response> Gateway::ingest(http::Request& req, const config
         e.exercise = e.exercise || source.exercise;
         if (e.dedup_key.empty())
             e.dedup_key = e.id;
+        // to_json() copies `raw` (for the generic format the whole posted event); the event is
+        // done with it, so it moves in instead. Keys are sorted: the dump is the same.
+        json raw = std::move(e.raw);
+        e.raw = nullptr;
         json j = core::to_json(e);
+        if (!raw.is_null())
+            j["raw"] = std::move(raw);
         // Safety net: whatever an adapter produced must be a valid canonical event.
         if (!canonical_fits) {
             if (auto ok = event_schema_.validate(j); !ok)
