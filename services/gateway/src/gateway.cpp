@@ -239,12 +239,14 @@ asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
     co_return res;
 }
 
-asio::awaitable<http::Response> Gateway::ingest(http::Request& req, const config::Source& source,
-                                                const std::string& query, bool pagerduty_api) {
+std::optional<http::Response> Gateway::prepare_ingest(http::Request& req,
+                                                      const config::Source& source,
+                                                      const std::string& query, bool pagerduty_api,
+                                                      Prepared& out) {
     const unsigned version = req.version();
     const std::string& body = req.body();
     if (body.size() > source.max_body) {
-        co_return reject(
+        return reject(
             source.name,
             {core::ErrorCode::kPayloadTooLarge,
              "body of " + std::to_string(body.size()) + " bytes exceeds the source's limit of " +
@@ -257,7 +259,7 @@ asio::awaitable<http::Response> Gateway::ingest(http::Request& req, const config
     if (!pagerduty_api) {
         if (auto ok = ingest::authenticate(source.auth, ingest::Request{headers, body, query}, now);
             !ok) {
-            co_return reject(source.name, ok.error(), version);
+            return reject(source.name, ok.error(), version);
         }
     }
     const PerSource& per = per_source_.at(source.name);
@@ -268,33 +270,34 @@ asio::awaitable<http::Response> Gateway::ingest(http::Request& req, const config
                            "rate limit of source '" + source.name + "' exceeded", ""},
                           version);
         res.set(bhttp::field::retry_after, std::to_string(retry_after));
-        co_return res;
+        return res;
     }
     if (auto ct = headers.get("content-type"); ct && !json_content_type(*ct)) {
-        co_return reject(source.name,
-                         {core::ErrorCode::kUnsupportedMediaType,
-                          "content type '" + std::string(ct->substr(0, 64)) + "' is not JSON", ""},
-                         version);
+        return reject(source.name,
+                      {core::ErrorCode::kUnsupportedMediaType,
+                       "content type '" + std::string(ct->substr(0, 64)) + "' is not JSON", ""},
+                      version);
     }
     auto parsed = ingest::parse_json(body, ingest::ParseLimits{options_.max_json_depth});
     if (!parsed)
-        co_return reject(source.name, parsed.error(), version);
+        return reject(source.name, parsed.error(), version);
     if (source.format == ingest::Format::kGeneric) {
         if (auto ok = event_schema_.validate(*parsed); !ok)
-            co_return reject(source.name, ok.error(), version);
+            return reject(source.name, ok.error(), version);
     }
     auto adapted = ingest::adapt(source.format, *parsed, headers,
                                  ingest::AdaptContext{source.name, source.tenant, now});
     if (!adapted)
-        co_return reject(source.name, adapted.error(), version);
+        return reject(source.name, adapted.error(), version);
     std::vector<core::Event>& events = adapted.value();
     if (events.empty()) {
-        co_return reject(source.name, core::Error::invalid_field("", "the payload holds no event"),
-                         version);
+        return reject(source.name, core::Error::invalid_field("", "the payload holds no event"),
+                      version);
     }
-    std::vector<amqp::Message> messages;
+    std::vector<amqp::Message>& messages = out.messages;
     messages.reserve(events.size());
-    json ids = json::array();
+    json& ids = out.ids;
+    ids = json::array();
     // The generic body passed the event schema above, and the generic adapter keeps every field
     // within it (finish() clamps lengths, enums come from their tables, labels become strings,
     // empty assets are dropped); what the loop below sets (a UUID or the validated id, the
@@ -321,7 +324,7 @@ asio::awaitable<http::Response> Gateway::ingest(http::Request& req, const config
         // Safety net: whatever an adapter produced must be a valid canonical event.
         if (!canonical_fits) {
             if (auto ok = event_schema_.validate(j); !ok)
-                co_return reject(source.name, ok.error(), version);
+                return reject(source.name, ok.error(), version);
         } else {
             assert(event_schema_.validate(j));
         }
@@ -335,11 +338,32 @@ asio::awaitable<http::Response> Gateway::ingest(http::Request& req, const config
         messages.push_back(std::move(m));
         ids.push_back(e.id);
     }
-    const std::string dedup_key = events.front().dedup_key;
-    const std::size_t n = events.size();
+    out.dedup_key = events.front().dedup_key;
+    out.accepted = per.accepted;
+    return std::nullopt;
+}
+
+asio::awaitable<http::Response> Gateway::ingest(http::Request& req, const config::Source& source,
+                                                const std::string& query, bool pagerduty_api) {
+    // The work before and after the publish runs in plain functions: a coroutine's frame holds
+    // every local of its body, and a frame over about 1 KiB is not recycled by Asio but
+    // malloc'ed for every request (with glibc consolidating its fast bins each time).
+    Prepared prepared;
+    if (std::optional<http::Response> refused =
+            prepare_ingest(req, source, query, pagerduty_api, prepared))
+        co_return std::move(*refused);
     const metrics::Stopwatch confirm_time;
     amqp::PublishOutcome outcome =
-        co_await async_publish(publisher_, std::move(messages), asio::use_awaitable);
+        co_await async_publish(publisher_, std::move(prepared.messages), asio::use_awaitable);
+    co_return finish_ingest(source, pagerduty_api, req.version(), prepared, outcome,
+                            confirm_time.seconds());
+}
+
+http::Response Gateway::finish_ingest(const config::Source& source, bool pagerduty_api,
+                                      unsigned version, const Prepared& prepared,
+                                      const amqp::PublishOutcome& outcome, double confirm_s) {
+    const json& ids = prepared.ids;
+    const std::size_t n = ids.size();
     if (!outcome.ok) {
         const log::Scope scope{{"event", ids.front().get<std::string>()}};
         spdlog::warn("ingest {}: not accepted: {}", source.name, outcome.error);
@@ -348,16 +372,16 @@ asio::awaitable<http::Response> Gateway::ingest(http::Request& req, const config
             {core::ErrorCode::kUnavailable, "the message broker is unavailable; retry later", ""},
             version);
         res.set(bhttp::field::retry_after, std::to_string(options_.retry_after_s));
-        co_return res;
+        return res;
     }
-    publish_confirm_.observe(confirm_time.seconds());
+    publish_confirm_.observe(confirm_s);
     events_accepted_all_->add(static_cast<double>(n));
-    per.accepted->add(static_cast<double>(n));
-    json body_out =
-        pagerduty_api
-            ? json{{"status", "success"}, {"message", "Event processed"}, {"dedup_key", dedup_key}}
-            : json{{"accepted", n}, {"event_ids", ids}};
-    co_return http::json_response(http::Status::accepted, body_out.dump(), version);
+    prepared.accepted->add(static_cast<double>(n));
+    json body_out = pagerduty_api ? json{{"status", "success"},
+                                         {"message", "Event processed"},
+                                         {"dedup_key", prepared.dedup_key}}
+                                  : json{{"accepted", n}, {"event_ids", ids}};
+    return http::json_response(http::Status::accepted, body_out.dump(), version);
 }
 
 asio::awaitable<http::Response> Gateway::enqueue(http::Request& req) {

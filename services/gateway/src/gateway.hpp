@@ -70,6 +70,20 @@ class Gateway {
   private:
     boost::asio::awaitable<http::Response> ingest(http::Request& req, const config::Source& source,
                                                   const std::string& query, bool pagerduty_api);
+    // ingest() in three steps, the first and last plain functions (see ingest()).
+    struct Prepared {
+        std::vector<amqp::Message> messages;
+        nlohmann::json ids = nlohmann::json::array();
+        std::string dedup_key;
+        metrics::Value* accepted = nullptr;
+    };
+    // A refusal, or nullopt with `out` ready to publish.
+    std::optional<http::Response> prepare_ingest(http::Request& req, const config::Source& source,
+                                                 const std::string& query, bool pagerduty_api,
+                                                 Prepared& out);
+    http::Response finish_ingest(const config::Source& source, bool pagerduty_api, unsigned version,
+                                 const Prepared& prepared, const amqp::PublishOutcome& outcome,
+                                 double confirm_s);
     boost::asio::awaitable<http::Response> enqueue(http::Request& req);
     // Chat-ops (chat.cpp): verify, refuse replays, map the identity, publish the command, answer.
     core::Result<chatops::Inbound> verify_chat(const std::string& route,
