@@ -3,6 +3,7 @@
 // events and answered 202 only once the broker confirmed every message of the request.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <map>
 #include <memory>
@@ -69,6 +70,20 @@ class Gateway {
   private:
     boost::asio::awaitable<http::Response> ingest(http::Request& req, const config::Source& source,
                                                   const std::string& query, bool pagerduty_api);
+    // ingest() in three steps, the first and last plain functions (see ingest()).
+    struct Prepared {
+        std::vector<amqp::Message> messages;
+        nlohmann::json ids = nlohmann::json::array();
+        std::string dedup_key;
+        metrics::Value* accepted = nullptr;
+    };
+    // A refusal, or nullopt with `out` ready to publish.
+    std::optional<http::Response> prepare_ingest(http::Request& req, const config::Source& source,
+                                                 const std::string& query, bool pagerduty_api,
+                                                 Prepared& out);
+    http::Response finish_ingest(const config::Source& source, bool pagerduty_api, unsigned version,
+                                 const Prepared& prepared, const amqp::PublishOutcome& outcome,
+                                 double confirm_s);
     boost::asio::awaitable<http::Response> enqueue(http::Request& req);
     // Chat-ops (chat.cpp): verify, refuse replays, map the identity, publish the command, answer.
     core::Result<chatops::Inbound> verify_chat(const std::string& route,
@@ -96,7 +111,14 @@ class Gateway {
     RedisWorker* redis_;
     store::Keys keys_;
     Api api_;
-    std::map<std::string, std::unique_ptr<ingest::RateLimiter>> limiters_;
+    // Per source, looked up once per request: its limiter, its accepted series, and whether
+    // the generic adapter's output provably fits the event schema (see ingest()).
+    struct PerSource {
+        std::unique_ptr<ingest::RateLimiter> limiter;
+        metrics::Value* accepted = nullptr;
+        bool canonical_fits = false;
+    };
+    std::map<std::string, PerSource, std::less<>> per_source_;
 
     metrics::Registry registry_;
     metrics::Counter& requests_;
@@ -106,6 +128,9 @@ class Gateway {
     metrics::Counter& rejected_;         // source, reason
     metrics::Histogram& publish_confirm_;
     metrics::Counter& chat_verification_failures_;
+    // The series updated on every request, resolved once (a label lookup allocates and locks).
+    std::array<metrics::Value*, 12> response_series_{};
+    metrics::Value* events_accepted_all_ = nullptr;
 };
 
 }  // namespace sonae::gateway
