@@ -7,6 +7,7 @@
 
 #include <doctest/doctest.h>
 
+#include <sonae/amqp/topology.hpp>
 #include <sonae/clock/clock.hpp>
 #include <sonae/loader/loader.hpp>
 #include <sonae/redis/redis.hpp>
