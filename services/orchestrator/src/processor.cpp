@@ -120,9 +120,13 @@ std::vector<store::OutboxMessage> Processor::event(const core::Event& e, const s
             group.now = at;
         }
     }
+    // Joined by the group on any attempt: a retry after a conflict finds the dedup key the join
+    // bound, and the event still joined by its group.
+    bool joined = false;
     for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
         // Acknowledge/resolve only ever touch an open incident; they never open one.
         auto prepared = store_.prepare_event(e.tenant, marker, key, day, trigger, group);
+        joined = joined || prepared.joined;
         using Status = store::IncidentStore::Prepared::Status;
         if (prepared.status == Status::kAlreadyProcessed) {
             metrics_.events.inc({"duplicate"});
@@ -175,8 +179,8 @@ std::vector<store::OutboxMessage> Processor::event(const core::Event& e, const s
             continue;
         } else {
             expected = loaded->version;
-            tr = lib->engine->apply(loaded->incident,
-                                    core::EventInput{e, prepared.joined ? group.key : ""}, at);
+            tr = lib->engine->apply(loaded->incident, core::EventInput{e, joined ? group.key : ""},
+                                    at);
         }
         if (!tr) {
             spdlog::warn("event {}: refused by the engine: {}", e.id, tr.error().message);
@@ -187,9 +191,7 @@ std::vector<store::OutboxMessage> Processor::event(const core::Event& e, const s
         const store::Commit c = commit_of(*tr, e.tenant, id, expected, marker, now);
         switch (store_.commit(c)) {
             case store::CommitOutcome::kCommitted:
-                metrics_.events.inc({!loaded           ? "opened"
-                                     : prepared.joined ? "grouped"
-                                                       : "correlated"});
+                metrics_.events.inc({!loaded ? "opened" : joined ? "grouped" : "correlated"});
                 return c.outbox;
             case store::CommitOutcome::kAlreadyProcessed:
                 metrics_.events.inc({"duplicate"});

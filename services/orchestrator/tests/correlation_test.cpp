@@ -141,6 +141,12 @@ TEST_CASE("four processors racing on one group open one incident") {
     const core::Incident inc = f.incident(open[0]);
     CHECK(inc.event_count == kThreads * kEach);
     CHECK(inc.asset_counts.size() == static_cast<std::size_t>(kThreads * kEach));
+    // Every alert but the opener is recorded as joined by the group, also those that lost a
+    // race and were applied on a retry.
+    int joined = 0;
+    for (const auto& e : f.processor.store().timeline("default", open[0]))
+        joined += e["kind"] == "event" && e["data"].contains("group") ? 1 : 0;
+    CHECK(joined == kThreads * kEach - 1);
 }
 
 TEST_CASE("a resolved incident releases its group: the next alert opens a new incident") {

@@ -182,7 +182,11 @@ void Run::on_event(const Event& e, const std::string& group) {
     ++i.event_count;
     const std::string key = e.dedup_key.empty() ? e.id : e.dedup_key;
     AlertState& a = i.alerts[key];
-    const bool joined = a.count == 0 && !group.empty();
+    // A new alert of an incident that collects a group joined by it: dedup keys are bound to an
+    // incident only by opening it or by joining its group. (The caller may not know: it may have
+    // opened the incident, lost the race to a joining alert, and applied its own on a retry.)
+    const std::string& joined_group = group.empty() ? i.group : group;
+    const bool joined = a.count == 0 && !joined_group.empty();
     const std::string actor = "source:" + e.source;
     if (a.count == 0)
         a.first_seen = now_;
@@ -203,14 +207,14 @@ void Run::on_event(const Event& e, const std::string& group) {
                              {"dedup_key", key},
                              {"count", a.count},
                              {"severity", to_string(e.severity)},
-                             {"group", group}};
+                             {"group", joined_group}};
                 if (!e.assets.empty()) {
                     json assets = json::array();
                     for (const auto& x : e.assets)
                         assets.push_back(!x.host.empty() ? x.host : !x.ip.empty() ? x.ip : x.user);
                     data["assets"] = std::move(assets);
                 }
-                timeline("event", "alert joined by correlation (" + group + "): " + e.title,
+                timeline("event", "alert joined by correlation (" + joined_group + "): " + e.title,
                          std::move(data), actor);
                 break;
             }
