@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include <doctest/doctest.h>
@@ -102,6 +103,23 @@ struct Fixture {
         return out;
     }
 };
+
+// Applies an event as the worker does under contention: a processor that keeps losing the race
+// (its 20 attempts against other processors' commits, as under TSan) gives up, and the worker
+// then requeues the event. Safe from any thread (CHECK, not REQUIRE).
+inline void on_event_requeued(Processor& p, const core::Event& e, core::TimePoint now) {
+    for (int requeued = 0;; ++requeued) {
+        try {
+            p.on_event(e, now);
+            return;
+        } catch (const std::runtime_error&) {
+            if (requeued == 5) {
+                CHECK(requeued < 5);
+                return;
+            }
+        }
+    }
+}
 
 inline bool json_body_contains(const amqp::Message& m, const std::string& text) {
     return m.body.find(text) != std::string::npos;
