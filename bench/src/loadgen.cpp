@@ -453,6 +453,7 @@ struct Stats {
     std::uint64_t lost = 0;        // requests of the phase whose connection failed under them
     std::uint64_t unfinished = 0;  // scheduled in the phase, unanswered at the end of the grace
     std::uint64_t ok_completed_in_phase = 0;  // 2xx that arrived within the phase, whenever sent
+    std::uint64_t ok_all = 0;                 // every 2xx, warmup and grace period included
     Clock::time_point phase_end;              // when this thread saw the measured phase end
     Clock::time_point last_ok;                // the last 2xx, whenever sent
     std::vector<GroupCount> groups;           // storm: by group
@@ -588,6 +589,7 @@ class Worker {
         }
         if (ok) {
             stats_.last_ok = now;
+            ++stats_.ok_all;
         }
         if (!in_phase(scheduled)) {
             return;
@@ -833,6 +835,7 @@ Stats merge(std::vector<Stats>& all) {
         }
         total.requests += s.requests;
         total.ok += s.ok;
+        total.ok_all += s.ok_all;
         total.errors += s.errors;
         total.lost += s.lost;
         total.unfinished += s.unfinished;
@@ -945,6 +948,7 @@ Json report(const Shared& shared, Stats& total) {
     out["duration_s"] = sonae::bench::round3(duration_s);
     out["requests"] = total.requests;
     out["ok"] = total.ok;
+    out["ok_all"] = total.ok_all;  // what the server accepted in all (warmup included)
     out["status"] = std::move(status);
     out["errors"] = total.errors;
     out["lost"] = total.lost;
