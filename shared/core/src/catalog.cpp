@@ -158,6 +158,7 @@ Result<Catalog> parse_catalog(const LocatedJson& doc, const std::string& file,
     Catalog c;
     c.file = file;
     c.tenant = str(j, "tenant", "default");
+    c.municipality = str(j, "municipality");
     c.default_playbook = str(j, "default_playbook");
     if (auto tz = str(j, "utc_offset"); !tz.empty()) {
         auto off = parse_offset(tz);

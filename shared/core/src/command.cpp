@@ -13,11 +13,11 @@ struct VerbInfo {
     Verb verb;
     std::string_view name;
     std::string_view usage;
-    int step_args;   // 1 when the first argument is a step id
+    int step_args;   // 1 when the first argument is a step id, 2 when it is a key (Command::key)
     bool needs_arg;  // an argument after the step (or the only argument)
 };
 
-constexpr std::array<VerbInfo, 13> kVerbs{{
+constexpr std::array<VerbInfo, 17> kVerbs{{
     {Verb::kAck, "ack", "ack", 0, false},
     {Verb::kAssign, "assign", "assign <step> <user>", 1, true},
     {Verb::kDone, "done", "done <step> [note]", 1, false},
@@ -31,7 +31,48 @@ constexpr std::array<VerbInfo, 13> kVerbs{{
     {Verb::kTimeline, "timeline", "timeline", 0, false},
     {Verb::kResolve, "resolve", "resolve <summary>", 0, true},
     {Verb::kHelp, "help", "help", 0, false},
+    {Verb::kFact, "fact", "fact <key> <value>", 2, true},
+    {Verb::kWent, "went", "went <well|badly> <text>", 2, true},
+    {Verb::kImprove, "improve", "improve <owner> <YYYY-MM-DD> <finding>", 2, true},
+    {Verb::kReported, "reported", "reported <first|ppc-preliminary|ppc-final> [note]", 2, false},
 }};
+
+bool is_date(std::string_view s) {
+    if (s.size() != 10 || s[4] != '-' || s[7] != '-')
+        return false;
+    for (std::size_t i : {0U, 1U, 2U, 3U, 5U, 6U, 8U, 9U}) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    }
+    const int month = (s[5] - '0') * 10 + (s[6] - '0');
+    const int day = (s[8] - '0') * 10 + (s[9] - '0');
+    return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
+bool is_count(std::string_view s) {
+    if (s.empty() || s.size() > 9)
+        return false;
+    for (char c : s) {
+        if (c < '0' || c > '9')
+            return false;
+    }
+    return true;
+}
+
+bool listed(const std::vector<std::string_view>& names, std::string_view word) {
+    for (auto n : names) {
+        if (n == word)
+            return true;
+    }
+    return false;
+}
+
+std::string joined(const std::vector<std::string_view>& names) {
+    std::string out;
+    for (auto n : names)
+        out += (out.empty() ? "" : ", ") + std::string(n);
+    return out;
+}
 
 const VerbInfo& info(Verb v) {
     for (const auto& i : kVerbs) {
@@ -73,12 +114,26 @@ std::string_view usage(Verb v) {
     return info(v).usage;
 }
 
+const std::vector<std::string_view>& fact_keys() {
+    static const std::vector<std::string_view> keys{
+        "summary",      "occurred",  "affected",   "personal-data", "data-items",
+        "cause",        "harm",      "individuals", "announcement", "prevention",
+        "police",       "reporter",  "contact",    "other"};
+    return keys;
+}
+
+const std::vector<std::string_view>& reported_kinds() {
+    static const std::vector<std::string_view> kinds{"first", "ppc-preliminary", "ppc-final"};
+    return kinds;
+}
+
 std::string help_text() {
     std::string out = "commands:";
     for (const auto& i : kVerbs) {
         out += "\n  ";
         out += i.usage;
     }
+    out += "\nfact keys: " + joined(fact_keys());
     return out;
 }
 
@@ -109,6 +164,17 @@ Result<Command> parse_command(std::string_view text) {
         c.step = std::string(next_word(rest));
         if (c.step.empty())
             return usage_error("missing step", vi->usage);
+    } else if (vi->step_args == 2) {
+        c.key = std::string(next_word(rest));
+        if (c.key.empty())
+            return usage_error("missing argument", vi->usage);
+        if (c.verb == Verb::kImprove) {
+            c.extra = std::string(next_word(rest));
+            if (!is_date(c.extra))
+                return usage_error("the due date is YYYY-MM-DD, not '" + c.extra.substr(0, 32) +
+                                       "'",
+                                   vi->usage);
+        }
     }
     c.arg = std::string(rest);
     if (vi->needs_arg && c.arg.empty()) {
@@ -117,6 +183,21 @@ Result<Command> parse_command(std::string_view text) {
     if (!vi->needs_arg && vi->step_args == 0 && !c.arg.empty() && c.verb != Verb::kEscalate) {
         return usage_error("unexpected argument", vi->usage);
     }
+    if (c.verb == Verb::kFact) {
+        if (!listed(fact_keys(), c.key))
+            return usage_error("unknown fact '" + c.key.substr(0, 32) +
+                                   "' (keys: " + joined(fact_keys()) + ")",
+                               "fact <key> <value>");
+        if (c.key == "affected" && !is_count(c.arg))
+            return usage_error("affected is a number of people, e.g. `fact affected 120`",
+                               "fact affected <number>");
+        if (c.key == "personal-data" && c.arg != "yes" && c.arg != "no")
+            return usage_error("personal-data is yes or no", "fact personal-data <yes|no>");
+    }
+    if (c.verb == Verb::kWent && c.key != "well" && c.key != "badly")
+        return usage_error("what went well or badly?", vi->usage);
+    if (c.verb == Verb::kReported && !listed(reported_kinds(), c.key))
+        return usage_error("unknown report '" + c.key.substr(0, 32) + "'", vi->usage);
     if (c.verb == Verb::kSeverity && !parse_severity(c.arg)) {
         return usage_error("unknown severity '" + c.arg.substr(0, 32) + "'", vi->usage);
     }
@@ -153,6 +234,10 @@ std::string format_command(const Command& c) {
     std::string out(to_string(c.verb));
     if (!c.step.empty())
         out += " " + c.step;
+    if (!c.key.empty())
+        out += " " + c.key;
+    if (!c.extra.empty())
+        out += " " + c.extra;
     if (!c.arg.empty())
         out += " " + c.arg;
     return out;
@@ -196,11 +281,15 @@ Permission required_permission(Verb v) {
         case Verb::kDecide:
         case Verb::kNote:
         case Verb::kAssign:
+        case Verb::kFact:
+        case Verb::kWent:
+        case Verb::kImprove:
             return Permission::kResponder;
         case Verb::kSkip:
         case Verb::kSeverity:
         case Verb::kEscalate:
         case Verb::kResolve:
+        case Verb::kReported:
             return Permission::kCommander;
     }
     return Permission::kAdmin;

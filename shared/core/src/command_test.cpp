@@ -68,3 +68,56 @@ TEST_CASE("a chat line names its incident first or last, never inside a note") {
     CHECK(split_incident("ack INC-2026").incident.empty());
     CHECK(split_incident("").command.empty());
 }
+
+TEST_CASE("the reports' commands: facts by key, lessons, improvements, reports submitted") {
+    auto f = parse_command("fact data-items 氏名、住所 (120件)");
+    REQUIRE(f);
+    CHECK(f->verb == Verb::kFact);
+    CHECK(f->key == "data-items");
+    CHECK(f->arg == "氏名、住所 (120件)");
+    CHECK(format_command(*f) == "fact data-items 氏名、住所 (120件)");
+    CHECK(parse_command("fact affected 120")->arg == "120");
+    CHECK(parse_command("fact personal-data no")->arg == "no");
+    auto w = parse_command("went badly 連絡網が古かった");
+    REQUIRE(w);
+    CHECK(w->key == "badly");
+    auto i = parse_command("improve csirt_lead 2026-06-30 連絡網を四半期ごとに更新");
+    REQUIRE(i);
+    CHECK(i->key == "csirt_lead");
+    CHECK(i->extra == "2026-06-30");
+    CHECK(i->arg == "連絡網を四半期ごとに更新");
+    CHECK(format_command(*i) == "improve csirt_lead 2026-06-30 連絡網を四半期ごとに更新");
+    auto r = parse_command("reported first");
+    REQUIRE(r);
+    CHECK(r->key == "first");
+    CHECK(r->arg.empty());
+    CHECK(parse_command("reported ppc-final 受付番号 123")->arg == "受付番号 123");
+    // Errors name what is wrong and how it is written.
+    CHECK(parse_command("fact mood great").error().message.find("keys: summary, occurred") !=
+          std::string::npos);
+    CHECK(parse_command("fact affected many").error().message.find("number of people") !=
+          std::string::npos);
+    CHECK(parse_command("fact affected -3").error().message.find("number of people") !=
+          std::string::npos);
+    CHECK(parse_command("fact personal-data maybe").error().message.find("yes or no") !=
+          std::string::npos);
+    CHECK(parse_command("fact cause").error().message.find("usage: fact <key> <value>") !=
+          std::string::npos);
+    CHECK(parse_command("went sideways x").error().message.find("went <well|badly>") !=
+          std::string::npos);
+    CHECK(parse_command("improve lead 30/06/2026 x").error().message.find("YYYY-MM-DD") !=
+          std::string::npos);
+    CHECK(parse_command("improve lead 2026-13-01 x").error().message.find("YYYY-MM-DD") !=
+          std::string::npos);
+    CHECK_FALSE(parse_command("improve lead 2026-06-30"));
+    CHECK(parse_command("reported police").error().message.find("unknown report") !=
+          std::string::npos);
+    CHECK(help_text().find("fact keys: summary") != std::string::npos);
+    // Who may: facts, lessons and plans are a responder's; a report submitted, a commander's.
+    CHECK(required_permission(Verb::kFact) == Permission::kResponder);
+    CHECK(required_permission(Verb::kWent) == Permission::kResponder);
+    CHECK(required_permission(Verb::kImprove) == Permission::kResponder);
+    CHECK(required_permission(Verb::kReported) == Permission::kCommander);
+    CHECK(parse_command("fact cause x")->allowed_after_resolve());
+    CHECK_FALSE(parse_command("ack")->allowed_after_resolve());
+}

@@ -257,6 +257,36 @@ TEST_CASE("commands are checked against the actor's permission") {
     CHECK(w.try_command("status", Permission::kViewer));
     CHECK(w.try_command("done nosuch").error().code == ErrorCode::kNotFound);
     CHECK(w.try_command("escalate nobody").error().code == ErrorCode::kNotFound);
+    CHECK(w.try_command("fact affected 3", Permission::kViewer).error().code ==
+          ErrorCode::kForbidden);
+    CHECK(w.try_command("reported first", Permission::kResponder).error().code ==
+          ErrorCode::kForbidden);
+}
+
+TEST_CASE("the reports' commands are audited, and taken after the incident is resolved") {
+    World w(kGraph);
+    w.open();
+    const auto& fact = w.command("fact affected 12", Permission::kResponder).timeline.back();
+    CHECK(fact.kind == "fact");
+    CHECK(fact.actor == "tester");
+    CHECK(fact.data["key"] == "affected");
+    CHECK(fact.data["value"] == "12");
+    CHECK(fact.data["command"] == "fact affected 12");
+    w.command("resolve contained");
+    CHECK_FALSE(w.incident.open());
+    const auto& went = w.command("went well quick triage", Permission::kResponder).timeline.back();
+    CHECK(went.kind == "review");
+    CHECK(went.data["went"] == "well");
+    const auto& plan = w.command("improve lead 2026-06-30 drill twice a year").timeline.back();
+    CHECK(plan.kind == "improvement");
+    CHECK(plan.data["owner"] == "lead");
+    CHECK(plan.data["due"] == "2026-06-30");
+    CHECK(plan.data["finding"] == "drill twice a year");
+    const auto& sent = w.command("reported first by phone").timeline.back();
+    CHECK(sent.kind == "reported");
+    CHECK(sent.data["report"] == "first");
+    CHECK(sent.data["note"] == "by phone");
+    CHECK(w.try_command("ack").error().code == ErrorCode::kConflict);  // still resolved
 }
 
 TEST_CASE("note, assign, severity, escalate and resolve leave an audit trail") {

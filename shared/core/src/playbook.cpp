@@ -96,6 +96,7 @@ class Parser {
         st.owner = str(s, "owner");
         st.options = strings(s, "options");
         st.recovers = strings(s, "recovers");
+        st.milestone = str(s, "milestone");
         if (auto n = s.find("notify"); n != s.end())
             st.notify = target_of(*n);
         st.message = str(s, "message");

@@ -87,6 +87,15 @@ std::string render_template(const std::string& tmpl, const nlohmann::json& view)
     return Template(tmpl).render(TemplateView(view));
 }
 
+std::string render_template(const std::string& tmpl, const nlohmann::json& view,
+                            const std::function<std::string(const std::string&)>& escape) {
+    mst::mustache parsed{tmpl};
+    if (!parsed.is_valid())
+        return "[template error: " + parsed.error_message() + "]";
+    parsed.set_custom_escape(escape);
+    return parsed.render(to_data(view));
+}
+
 std::string template_error(const std::string& tmpl) {
     return Template(tmpl).error();
 }

@@ -19,7 +19,7 @@ Result<Ok> Run::on_command(const CommandInput& in) {
     if (!c.changes_state())
         return Ok{};
     Incident& i = inc();
-    if (!i.open() && c.verb != Verb::kNote) {
+    if (!i.open() && !c.allowed_after_resolve()) {
         return Error{ErrorCode::kConflict, "incident " + i.id + " is resolved", ""};
     }
     const std::string& actor = in.actor;
@@ -133,6 +133,28 @@ Result<Ok> Run::on_command(const CommandInput& in) {
         }
         case Verb::kResolve:
             resolve(actor, c.arg);
+            break;
+        // What the incident reports read back from the timeline (report/report.hpp).
+        case Verb::kFact:
+            timeline("fact", c.key + ": " + c.arg,
+                     {{"command", format_command(c)}, {"key", c.key}, {"value", c.arg}}, actor);
+            break;
+        case Verb::kWent:
+            timeline("review", "went " + c.key + ": " + c.arg,
+                     {{"command", format_command(c)}, {"went", c.key}, {"text", c.arg}}, actor);
+            break;
+        case Verb::kImprove:
+            timeline("improvement", c.arg + " (" + c.key + ", " + c.extra + ")",
+                     {{"command", format_command(c)},
+                      {"finding", c.arg},
+                      {"owner", c.key},
+                      {"due", c.extra}},
+                     actor);
+            break;
+        case Verb::kReported:
+            timeline("reported", "reported: " + c.key + (c.arg.empty() ? "" : " (" + c.arg + ")"),
+                     {{"command", format_command(c)}, {"report", c.key}, {"note", c.arg}},
+                     actor);
             break;
         case Verb::kStatus:
         case Verb::kTimeline:

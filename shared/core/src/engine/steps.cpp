@@ -310,6 +310,8 @@ void Run::open(const Event& e, const std::string& id, const OpenContext& context
     }
     if (!context.group.empty())
         opened["group"] = context.group;
+    if (e.occurred_at)  // when it happened, as the source saw it (the reports' 発生日時)
+        opened["occurred_at"] = format_timestamp(*e.occurred_at);
     timeline("opened",
              "opened from " + e.source + " with playbook " + pb_.id + ": " + e.title +
                  (context.selection.by == "service" || context.selection.by == "default"

@@ -55,6 +55,7 @@ struct Service {
 struct Catalog {
     std::string file;
     std::string tenant = "default";
+    std::string municipality;         // the reporting body's name, as the reports print it
     int utc_offset_minutes = 9 * 60;  // Japan
     std::string default_playbook;
     std::optional<Correlation> correlate;  // for playbooks without a rule of their own

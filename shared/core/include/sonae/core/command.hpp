@@ -1,12 +1,15 @@
 // The command language (PRODUCT §9), the same from chat, the CLI and the REST API:
 // ack | assign <step> <user> | done <step> [note] | skip <step> <reason> | fail <step> <reason> |
 // decide <step> <option> | note <text> | severity <level> | escalate [role] | status | timeline |
-// resolve <summary> | help. Errors carry the usage line, never internals.
+// resolve <summary> | help, and what the incident reports need (report/report.hpp):
+// fact <key> <value> | went <well|badly> <text> | improve <owner> <YYYY-MM-DD> <finding> |
+// reported <first|ppc-preliminary|ppc-final> [note]. Errors carry the usage line, never internals.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <sonae/core/result.hpp>
 
@@ -25,16 +28,33 @@ enum class Verb {
     kStatus,
     kTimeline,
     kResolve,
-    kHelp
+    kHelp,
+    kFact,
+    kWent,
+    kImprove,
+    kReported
 };
+
+// The facts only people know, entered with `fact <key> <value>` for the reports (PRODUCT §9,
+// docs/reports.md): `affected` is a number of people, `personal-data` yes or no, the rest text.
+const std::vector<std::string_view>& fact_keys();
+// The report kinds a `reported` command records as submitted.
+const std::vector<std::string_view>& reported_kinds();
 
 struct Command {
     Verb verb = Verb::kHelp;
-    std::string step;  // assign, done, skip, fail, decide
-    std::string arg;   // user, note, reason, option, text, level, role, summary
+    std::string step;   // assign, done, skip, fail, decide
+    std::string key;    // fact: key, went: well|badly, improve: owner, reported: report kind
+    std::string extra;  // improve: due date
+    std::string arg;    // user, note, reason, option, text, level, role, summary, value, finding
 
     bool changes_state() const {
         return verb != Verb::kStatus && verb != Verb::kTimeline && verb != Verb::kHelp;
+    }
+    // Notes and what the reports record are still taken once the incident is resolved.
+    bool allowed_after_resolve() const {
+        return verb == Verb::kNote || verb == Verb::kFact || verb == Verb::kWent ||
+               verb == Verb::kImprove || verb == Verb::kReported;
     }
 };
 

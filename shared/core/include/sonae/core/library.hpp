@@ -21,6 +21,8 @@ struct Library {
     Catalog catalog;
     PlaybookSet playbooks;
     Messages messages = Messages::defaults();
+    // The tenant's own report templates (name -> text), over the shipped ones (report/report.hpp).
+    std::map<std::string, std::string> report_templates;
     std::unique_ptr<Engine> engine;
     std::vector<Finding> findings;  // lint findings (the library still loads)
 

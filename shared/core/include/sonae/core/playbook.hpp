@@ -58,6 +58,8 @@ struct Step {
     HttpSpec http;                      // http
     Duration wait = 0;                  // wait
     std::vector<std::string> recovers;  // services this step brings back
+    // Done, it marks `contained` or a report submitted: first-report, ppc-preliminary, ppc-final.
+    std::string milestone;
     int line = 0;
     std::string pointer;
 

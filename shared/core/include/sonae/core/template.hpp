@@ -4,6 +4,7 @@
 // the caller's back.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -60,6 +61,9 @@ class TemplateSet {
 
 // Parses and renders once (tools and tests; the engine renders through its TemplateSet).
 std::string render_template(const std::string& tmpl, const nlohmann::json& view);
+// The same with `escape` applied to every {{value}} (not to {{{value}}}), e.g. for Markdown.
+std::string render_template(const std::string& tmpl, const nlohmann::json& view,
+                            const std::function<std::string(const std::string&)>& escape);
 // Empty when the template is valid, else the parser's message.
 std::string template_error(const std::string& tmpl);
 
