@@ -5,6 +5,7 @@ RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-ins
       libboost1.81-dev libboost-url1.81-dev libboost-json1.81-dev libhiredis-dev librabbitmq-dev \
       nlohmann-json3-dev libspdlog-dev doctest-dev libyaml-cpp-dev libssl-dev libvalijson-dev \
       libkainjow-mustache-dev libcli11-dev libcurl4-openssl-dev libutf8proc-dev libcsv-dev \
+      libcmark-gfm-dev libcmark-gfm-extensions-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -14,7 +15,8 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DSONAE_BUILD_TESTS=OFF \
 FROM debian:12-slim
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libboost-url1.81.0 libhiredis0.14 librabbitmq4 libspdlog1.10 libyaml-cpp0.7 libssl3 \
-      libcurl4 libutf8proc2 libcsv3 ca-certificates curl \
+      libcurl4 libutf8proc2 libcsv3 libcmark-gfm0.29.0.gfm.6 libcmark-gfm-extensions0.29.0.gfm.6 \
+      ca-certificates curl \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home /var/lib/sonae sonae
 COPY --from=build /build/services/gateway/sonae-gateway /build/services/orchestrator/sonae-orchestrator \

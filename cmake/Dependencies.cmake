@@ -11,6 +11,8 @@ find_package(CLI11 REQUIRED)
 # Header-only libraries as SYSTEM includes so that -Werror does not trip on them.
 add_library(sonae_mustache INTERFACE)
 target_include_directories(sonae_mustache SYSTEM INTERFACE /usr/include/kainjow)
+# cmark-gfm: the incident reports' Markdown to HTML, GitHub's tables included.
+pkg_check_modules(CMARK_GFM REQUIRED IMPORTED_TARGET libcmark-gfm libcmark-gfm-extensions)
 
 if(SONAE_SERVICES)
   find_package(Boost 1.81 REQUIRED COMPONENTS url)

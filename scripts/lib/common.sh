@@ -8,7 +8,7 @@ SONAE_PACKAGES=(
   libboost1.81-dev libboost-url1.81-dev libboost-json1.81-dev
   libhiredis-dev librabbitmq-dev nlohmann-json3-dev libspdlog-dev doctest-dev libyaml-cpp-dev
   libssl-dev libvalijson-dev libkainjow-mustache-dev libcli11-dev libcurl4-openssl-dev
-  libutf8proc-dev libcsv-dev
+  libutf8proc-dev libcsv-dev libcmark-gfm-dev libcmark-gfm-extensions-dev
   redis-server rabbitmq-server
 )
 # What only the tests need: a real SMTP server, openssl for test keys, Prometheus (and

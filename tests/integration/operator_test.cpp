@@ -82,6 +82,20 @@ TEST_CASE("README: the first incident is listed and acknowledged from the CLI") 
     CHECK(tl.status == 0);
     CHECK(tl.out.find("api:dev-admin") != std::string::npos);
     CHECK(o.cli("incident verify " + id).status == 0);
+    // Facts entered from the CLI fill the reports, read back through the CLI.
+    CHECK(o.cli("incident cmd " + id + " fact affected 17").status == 0);
+    CHECK(o.cli("incident cmd " + id + " fact reporter 情報政策課 佐藤").status == 0);
+    const ShellResult first = o.cli("incident report " + id + " --kind first");
+    INFO(first.out);
+    CHECK(first.status == 0);
+    CHECK(first.out.rfind("# 第一報（" + id + "）", 0) == 0);
+    CHECK(first.out.find("情報政策課 佐藤") != std::string::npos);
+    CHECK(first.out.find("17 人") != std::string::npos);
+    const ShellResult review = o.cli("incident report " + id + " --kind review --format json");
+    REQUIRE(review.status == 0);
+    CHECK(json::parse(review.out)["review"]["time_to_acknowledge_seconds"].is_number());
+    CHECK(o.cli("incident report " + id + " --kind weekly").status == 2);
+    CHECK(o.cli("incident report " + id + " --kind first --format pdf").status == 2);
     const ShellResult services = o.cli("services");
     INFO(services.out);
     CHECK(services.status == 0);

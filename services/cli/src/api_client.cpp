@@ -28,6 +28,7 @@ ApiReply ApiClient::call(const std::string& method, const std::string& path,
     out.body = nlohmann::json::parse(r.body, nullptr, false);
     if (r.status != 0 && out.body.is_discarded())
         out.error = "the answer is not JSON: " + r.body.substr(0, 200);
+    out.text = r.body;
     return out;
 }
 

@@ -82,6 +82,15 @@ int run_incident_timeline(const ShowArgs& args);
 // 0 intact, 1 broken or not found, 2 usage.
 int run_verify(const ShowArgs& args);
 
+struct ReportArgs {
+    std::string incident;
+    std::string kind;              // first | ppc-preliminary | ppc-final | review
+    std::string format = "markdown";  // markdown | html | json
+    std::string lang = "ja";
+    std::string out;  // a file instead of standard output
+};
+int run_incident_report(const ReportArgs& args);
+
 struct CmdArgs {
     std::string incident;
     std::vector<std::string> words;  // the command line

@@ -1,10 +1,12 @@
-// sonae incident list|show|timeline|cmd|verify, sonae services, sonae playbooks: the REST API
+// sonae incident list|show|timeline|cmd|verify|report, sonae services, sonae playbooks: the REST API
 // for people (aligned tables) and scripts (--json, the API's own JSON).
 #include <chrono>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
 #include <sonae/core/incident.hpp>
+#include <sonae/report/report.hpp>
 #include <sonae/store/store.hpp>
 
 #include "api_client.hpp"
@@ -276,6 +278,42 @@ int run_incident_cmd(const CmdArgs& args, const clock::Clock& clock) {
     return status == "refused" ? 1 : 0;
 }
 
+int run_incident_report(const ReportArgs& args) {
+    const std::string what = "sonae incident report";
+    if (!valid_incident(args.incident, what))
+        return 2;
+    if (!report::parse_kind(args.kind)) {
+        std::cerr << what << ": --kind is first, ppc-preliminary, ppc-final or review\n";
+        return 2;
+    }
+    if (!report::parse_format(args.format)) {
+        std::cerr << what << ": --format is markdown, html or json\n";
+        return 2;
+    }
+    if (args.lang != "ja" && args.lang != "en") {
+        std::cerr << what << ": --lang is ja or en\n";
+        return 2;
+    }
+    Session s;
+    if (auto rc = open_session(&s, what))
+        return *rc;
+    const auto r = s.api->get("/v1/incidents/" + args.incident + "/reports/" + args.kind +
+                              "?format=" + args.format + "&lang=" + args.lang);
+    if (r.status != 200)
+        return report_failure(what + " " + args.incident, r);
+    const std::string out = args.format == "json" ? r.body.dump(2) + "\n" : r.text;
+    if (args.out.empty()) {
+        std::cout << out;
+        return 0;
+    }
+    std::ofstream file(args.out, std::ios::binary);
+    if (!(file << out)) {
+        std::cerr << what << ": cannot write " << args.out << "\n";
+        return 1;
+    }
+    return 0;
+}
+
 int run_services(const ListingArgs& args) {
     Session s;
     if (auto rc = open_session(&s, "sonae services"))
@@ -377,7 +415,7 @@ void add_incident_commands(CLI::App& app, Context& ctx) {
     auto* cmd_cmd = incident->add_subcommand(
         "cmd",
         "send a command (ack, assign, done, skip, fail, decide, note, severity, escalate, "
-        "status, timeline, resolve, help) and print its result");
+        "status, timeline, resolve, fact, went, improve, reported, help) and print its result");
     cmd_cmd->add_option("id", cmd->incident, "incident id")->required();
     cmd_cmd->add_option("command", cmd->words, "the command line, e.g. done triage isolated")
         ->required();
@@ -387,6 +425,19 @@ void add_incident_commands(CLI::App& app, Context& ctx) {
     cmd_cmd->add_flag("--json", cmd->json, "the API's JSON");
     const clock::Clock* clock = ctx.clock;
     bind(cmd_cmd, cmd, [clock](const CmdArgs& a) { return run_incident_cmd(a, *clock); });
+
+    auto rep = std::make_shared<ReportArgs>();
+    auto* report_cmd = incident->add_subcommand(
+        "report",
+        "a report filled from the incident: first (to the prefecture), ppc-preliminary, "
+        "ppc-final (to the PPC) or review (post-incident)");
+    report_cmd->add_option("id", rep->incident, "incident id")->required();
+    report_cmd->add_option("--kind", rep->kind, "first|ppc-preliminary|ppc-final|review")
+        ->required();
+    report_cmd->add_option("--format", rep->format, "markdown (default), html or json");
+    report_cmd->add_option("--lang", rep->lang, "ja (default) or en");
+    report_cmd->add_option("-o,--out", rep->out, "write to this file instead of standard output");
+    bind(report_cmd, rep, run_incident_report);
 
     auto services = std::make_shared<ListingArgs>();
     auto* services_cmd =

@@ -29,10 +29,6 @@ namespace asio = boost::asio;
 namespace bhttp = boost::beast::http;
 using nlohmann::json;
 
-http::Response no_incident(const std::string& id, unsigned version) {
-    return error(core::ErrorCode::kNotFound, "no incident " + id.substr(0, 80), version);
-}
-
 // A non-negative integer query parameter within [lo, hi], `fallback` when absent.
 core::Result<std::int64_t> int_param(const std::map<std::string, std::string>& q,
                                      const std::string& name, std::int64_t fallback,
@@ -49,16 +45,6 @@ core::Result<std::int64_t> int_param(const std::map<std::string, std::string>& q
                                                     std::to_string(hi));
     }
     return n;
-}
-
-core::Result<core::Ok> only_params(const std::map<std::string, std::string>& q,
-                                   std::initializer_list<std::string_view> allowed) {
-    for (const auto& [name, value] : q) {
-        if (std::find(allowed.begin(), allowed.end(), name) == allowed.end())
-            return core::Error::invalid_field(name,
-                                              "query parameter '" + name + "': unknown parameter");
-    }
-    return core::Ok{};
 }
 
 // The tenant a command id names: "<tenant>.<uuid>" outside the default tenant, like incidents.
@@ -134,6 +120,7 @@ const std::vector<RouteSpec>& Api::routes() {
         {"GET", "/v1/incidents/{id}"},
         {"GET", "/v1/incidents/{id}/timeline"},
         {"GET", "/v1/incidents/{id}/chain"},
+        {"GET", "/v1/incidents/{id}/reports/{kind}"},
         {"POST", "/v1/incidents/{id}/commands"},
         {"GET", "/v1/commands/{id}"},
         {"GET", "/v1/playbooks"},
@@ -226,6 +213,8 @@ asio::awaitable<std::optional<http::Response>> Api::handle(http::Request& req,
         res = co_await timeline(*who, params["id"], q, version);
     } else if (p == "/v1/incidents/{id}/chain") {
         res = co_await chain(*who, params["id"], version);
+    } else if (p == "/v1/incidents/{id}/reports/{kind}") {
+        res = co_await incident_report(*who, params["id"], params["kind"], q, version);
     } else if (p == "/v1/incidents/{id}/commands") {
         res = co_await post_command(*who, params["id"], req.body(), version);
     } else if (p == "/v1/commands/{id}") {

@@ -65,6 +65,11 @@ class Api {
                                                     unsigned version);
     boost::asio::awaitable<http::Response> chain(const api::Principal& who, const std::string& id,
                                                  unsigned version);
+    // An incident's report (api_reports.cpp): ?format=json|markdown|html, ?lang=ja|en.
+    boost::asio::awaitable<http::Response> incident_report(const api::Principal& who,
+                                                           const std::string& id,
+                                                           const std::string& kind,
+                                                           const Params& query, unsigned version);
     boost::asio::awaitable<http::Response> post_command(const api::Principal& who,
                                                         const std::string& id,
                                                         const std::string& body, unsigned version);

@@ -116,6 +116,9 @@ class OpenApi {
         if (response.contains("$ref"))
             response = resolve(response["$ref"].get<std::string>());
         const std::string ct(res[bhttp::field::content_type]);
+        const std::string media = ct.substr(0, ct.find(';'));
+        if (media != "application/json" && response["content"].contains(media))
+            return;  // a documented text form (a report's Markdown or HTML)
         if (response["content"].contains("text/plain")) {
             CHECK(ct.rfind("text/plain", 0) == 0);
             return;
@@ -481,6 +484,18 @@ TEST_CASE("conformance: every documented response is produced and matches its sc
     CHECK(f.get("/v1/incidents/{id}/chain", "/v1/incidents/kita.INC-20260401-0001/chain",
                 "tok-viewer")
               .result_int() == 404);
+    const gateway::RouteSpec rep_route{"GET", "/v1/incidents/{id}/reports/{kind}"};
+    const std::string first = "/v1/incidents/" + inc + "/reports/first";
+    CHECK(f.request(rep_route, first, "tok-viewer").result_int() == 200);
+    const auto md = f.request(rep_route, first + "?format=markdown", "tok-viewer");
+    CHECK(md.result_int() == 200);
+    CHECK(std::string(md[bhttp::field::content_type]) == "text/markdown; charset=utf-8");
+    CHECK(f.request(rep_route, first + "?format=pdf", "tok-viewer").result_int() == 400);
+    CHECK(f.request(rep_route, "/v1/incidents/" + inc + "/reports/weekly", "tok-viewer")
+              .result_int() == 400);
+    CHECK(f.request(rep_route, first, "").result_int() == 401);
+    CHECK(f.request(rep_route, "/v1/incidents/kita.INC-20260401-0001/reports/first", "tok-viewer")
+              .result_int() == 404);
     const auto accepted = f.command(inc, "tok-responder", "ack");
     CHECK(accepted.result_int() == 202);
     CHECK(f.command(inc, "tok-responder", "fly away").result_int() == 400);
@@ -570,6 +585,7 @@ expect:
              {{"GET", "/v1/incidents/{id}"}, "/v1/incidents/" + inc},
              {{"GET", "/v1/incidents/{id}/timeline"}, tl},
              {{"GET", "/v1/incidents/{id}/chain"}, chain},
+             {{"GET", "/v1/incidents/{id}/reports/{kind}"}, first},
              {{"GET", "/v1/commands/{id}"}, "/v1/commands/" + cid},
              {{"GET", "/v1/services"}, "/v1/services"}}) {
         CHECK(f.request(route, target, "tok-admin", "", {}, &no_redis).result_int() == 503);
@@ -671,6 +687,9 @@ TEST_CASE("tenants: another tenant's incident is 404, prefecture sees every tena
         CHECK(f.get("/v1/incidents/{id}/chain", "/v1/incidents/" + other + "/chain", token)
                   .result_int() == 404);
         CHECK(f.command(other, token, "ack").result_int() == 404);
+        CHECK(f.get("/v1/incidents/{id}/reports/{kind}",
+                    "/v1/incidents/" + other + "/reports/ppc-final", token)
+                  .result_int() == 404);
     }
     CHECK(f.publisher.take().empty());
     // A command of tenant kita: its id names the tenant; the default tenant cannot read it.
@@ -801,4 +820,39 @@ TEST_CASE("commands: one the broker did not take leaves no pending answer behind
     f.publisher.refuse_ = false;
     CHECK(f.command(inc, "tok-responder", "ack").result_int() == 202);
     CHECK(pending() == before + 1);
+}
+
+TEST_CASE("reports: facts entered over the API fill the report, in JSON, Markdown and HTML") {
+    Fixture f;
+    const std::string inc = f.open("default", "k1");
+    f.clock.advance(5 * core::kMinute);
+    for (const char* line : {"ack", "fact affected 42", "fact data-items 氏名と住所",
+                             "went well 5分で受領", "improve lead 2026-06-30 連絡網の更新"})
+        CHECK(f.command(inc, "tok-responder", line).result_int() == 202);
+    // A viewer may not enter facts (refused, and the refusal audited); a bad value is a 400.
+    CHECK(f.command(inc, "tok-viewer", "fact affected 1").result_int() == 403);
+    CHECK(f.command(inc, "tok-responder", "fact affected lots").result_int() == 400);
+    CHECK(f.deliver_commands() == 6);
+    const std::string base = "/v1/incidents/" + inc + "/reports/";
+    const std::string route = "/v1/incidents/{id}/reports/{kind}";
+    const json first = body(f.get(route, base + "first", "tok-viewer"));
+    CHECK(first["personal_data"]["affected"] == 42);
+    CHECK(first["personal_data"]["data_items"] == "氏名と住所");
+    CHECK(first["times"]["declared_at"] == "2026-04-01T09:05:00+09:00");
+    CHECK(first["incident"]["acknowledged_by"] == "api:responder");
+    const json review = body(f.get(route, base + "review?lang=en", "tok-viewer"));
+    CHECK(review["review"]["went_well"][0]["text"] == "5分で受領");
+    CHECK(review["review"]["went_well"][0]["by"] == "api:responder");
+    CHECK(review["review"]["time_to_acknowledge_seconds"] == 300);
+    const auto md = f.get(route, base + "ppc-preliminary?format=md", "tok-viewer");
+    CHECK(md.body().find("42") != std::string::npos);
+    CHECK(md.body().find("氏名と住所") != std::string::npos);
+    const auto html = f.get(route, base + "review?format=html&lang=en", "tok-pref");
+    CHECK(std::string(html[bhttp::field::content_type]) == "text/html; charset=utf-8");
+    CHECK(html.body().find("連絡網の更新") != std::string::npos);
+    // Another municipality's token does not see the incident, so neither its reports.
+    const auto other = f.get(route, base + "first", "tok-kita");
+    CHECK(other.result_int() == 404);
+    CHECK(body(other).dump().find("42") == std::string::npos);
+    CHECK(f.get(route, base + "first?lang=fr", "tok-viewer").result_int() == 400);
 }

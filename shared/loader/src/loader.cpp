@@ -5,6 +5,7 @@
 
 #include <sonae/core/template.hpp>
 #include <sonae/loader/loader.hpp>
+#include <sonae/report/report.hpp>
 
 namespace sonae::loader {
 namespace {
@@ -160,11 +161,40 @@ core::Result<std::unique_ptr<core::Library>> load_library(const std::string& dir
             return m.error();
         messages = std::move(m.value());
     }
+    auto templates = load_report_templates(dir);
+    if (!templates)
+        return templates.error();
     auto pbs = load_playbook_dir(dir, schemas);
     if (!pbs)
         return pbs.error();
-    return core::build_library(std::move(catalog), std::move(pbs.value()), std::move(messages),
-                               dir);
+    auto lib = core::build_library(std::move(catalog), std::move(pbs.value()),
+                                   std::move(messages), dir);
+    if (lib)
+        lib.value()->report_templates = std::move(templates.value());
+    return lib;
+}
+
+core::Result<std::map<std::string, std::string>> load_report_templates(const std::string& dir) {
+    std::map<std::string, std::string> out;
+    const fs::path reports = fs::path(dir) / "reports";
+    if (!fs::is_directory(reports))
+        return out;
+    std::vector<fs::path> files;
+    for (const auto& f : fs::directory_iterator(reports)) {
+        if (f.is_regular_file())
+            files.push_back(f.path());
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto& path : files) {
+        auto text = read_file(path.string());
+        if (!text)
+            return text.error();
+        const std::string name = path.filename().string();
+        if (const std::string why = report::check_template(name, text.value()); !why.empty())
+            return core::Error{core::ErrorCode::kInvalidField, path.string() + ": " + why, ""};
+        out[name] = std::move(text.value());
+    }
+    return out;
 }
 
 core::Result<core::Libraries> load_libraries(const std::string& playbook_dir,

@@ -59,8 +59,13 @@ core::Result<std::vector<core::Playbook>> load_playbook_dir(const std::string& d
 // messages.yaml: overrides of the message catalog; templates must parse.
 core::Result<core::Messages> load_messages(const std::string& path, const Schemas& schemas);
 
+// A library's own report templates: every file of `<dir>/reports/` (none when it does not exist),
+// named as a shipped template (report/report.hpp, e.g. first.ja.md) and parsing.
+core::Result<std::map<std::string, std::string>> load_report_templates(const std::string& dir);
+
 // One tenant's library from `dir`: its playbooks, `catalog_path` (or `<dir>/catalog.yaml` when
-// empty, or none when that does not exist) and `<dir>/messages.yaml` when present.
+// empty, or none when that does not exist), `<dir>/messages.yaml` and `<dir>/reports/` when
+// present.
 core::Result<std::unique_ptr<core::Library>> load_library(const std::string& dir,
                                                           const std::string& catalog_path,
                                                           const Schemas& schemas);
