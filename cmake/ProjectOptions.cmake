@@ -32,6 +32,10 @@ endif()
 
 find_program(SONAE_CCACHE ccache)
 if(SONAE_CCACHE)
-  set(CMAKE_CXX_COMPILER_LAUNCHER ${SONAE_CCACHE})
-  set(CMAKE_C_COMPILER_LAUNCHER ${SONAE_CCACHE})
+  # Paths relative to the source tree in ccache's hash: a fresh clone elsewhere (CI) reuses what
+  # an earlier build of the same sources compiled.
+  set(SONAE_CCACHE_LAUNCHER ${CMAKE_COMMAND} -E env CCACHE_BASEDIR=${CMAKE_SOURCE_DIR}
+      CCACHE_NOHASHDIR=true ${SONAE_CCACHE})
+  set(CMAKE_CXX_COMPILER_LAUNCHER ${SONAE_CCACHE_LAUNCHER})
+  set(CMAKE_C_COMPILER_LAUNCHER ${SONAE_CCACHE_LAUNCHER})
 endif()
