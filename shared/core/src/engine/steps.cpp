@@ -304,7 +304,8 @@ void Run::open(const Event& e, const std::string& id, const OpenContext& context
     json opened = {{"playbook", pb_.id}, {"version", pb_.version}, {"event", e.id}};
     if (!context.selection.by.empty()) {
         opened["selected_by"] = context.selection.by;
-        opened["reason"] = context.selection.reason;
+        if (context.selection.by != "match")  // a match explains itself (and every byte is kept)
+            opened["reason"] = context.selection.reason;
         if (!context.selection.service.empty())
             opened["service"] = context.selection.service;
     }
