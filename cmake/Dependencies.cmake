@@ -12,7 +12,7 @@ find_package(CLI11 REQUIRED)
 add_library(sonae_mustache INTERFACE)
 target_include_directories(sonae_mustache SYSTEM INTERFACE /usr/include/kainjow)
 # cmark-gfm: the incident reports' Markdown to HTML, GitHub's tables included.
-pkg_check_modules(CMARK_GFM REQUIRED IMPORTED_TARGET libcmark-gfm libcmark-gfm-extensions)
+pkg_check_modules(CMARK_GFM REQUIRED IMPORTED_TARGET libcmark-gfm)  # links the extensions too
 
 if(SONAE_SERVICES)
   find_package(Boost 1.81 REQUIRED COMPONENTS url)

@@ -12,7 +12,7 @@
 namespace sonae::cli {
 
 struct ApiReply {
-    long status = 0;  // 0: no answer (the error says why)
+    long status = 0;      // 0: no answer (the error says why)
     nlohmann::json body;  // discarded when the answer is not JSON (see `text`)
     std::string text;     // the answer as received (a report's Markdown or HTML)
     std::string error;

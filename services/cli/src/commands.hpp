@@ -84,7 +84,7 @@ int run_verify(const ShowArgs& args);
 
 struct ReportArgs {
     std::string incident;
-    std::string kind;              // first | ppc-preliminary | ppc-final | review
+    std::string kind;                 // first | ppc-preliminary | ppc-final | review
     std::string format = "markdown";  // markdown | html | json
     std::string lang = "ja";
     std::string out;  // a file instead of standard output

@@ -1,5 +1,5 @@
-// sonae incident list|show|timeline|cmd|verify|report, sonae services, sonae playbooks: the REST API
-// for people (aligned tables) and scripts (--json, the API's own JSON).
+// sonae incident list|show|timeline|cmd|verify|report, sonae services, sonae playbooks: the REST
+// API for people (aligned tables) and scripts (--json, the API's own JSON).
 #include <chrono>
 #include <fstream>
 #include <iostream>

@@ -1,5 +1,5 @@
-// Answers of the REST API's handlers (api.cpp, api_exercises.cpp, api_reports.cpp): JSON bodies and the error
-// body every sonae endpoint uses.
+// Answers of the REST API's handlers (api.cpp, api_exercises.cpp, api_reports.cpp): JSON bodies and
+// the error body every sonae endpoint uses.
 #pragma once
 
 #include <algorithm>

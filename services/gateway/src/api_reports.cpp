@@ -86,8 +86,8 @@ asio::awaitable<http::Response> Api::incident_report(const api::Principal& who,
     it = query.find("lang");
     const auto lang = sim::parse_lang(it == query.end() ? "ja" : it->second);
     if (!lang)
-        co_return error(core::ErrorCode::kInvalidField, "query parameter 'lang': ja or en",
-                        version, "lang");
+        co_return error(core::ErrorCode::kInvalidField, "query parameter 'lang': ja or en", version,
+                        "lang");
     auto readable = incident_tenant(who, id, version);
     if (auto* answer = std::get_if<http::Response>(&readable))
         co_return std::move(*answer);

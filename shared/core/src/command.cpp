@@ -116,9 +116,9 @@ std::string_view usage(Verb v) {
 
 const std::vector<std::string_view>& fact_keys() {
     static const std::vector<std::string_view> keys{
-        "summary",      "occurred",  "affected",   "personal-data", "data-items",
-        "cause",        "harm",      "individuals", "announcement", "prevention",
-        "police",       "reporter",  "contact",    "other"};
+        "summary", "occurred", "affected",    "personal-data", "data-items",
+        "cause",   "harm",     "individuals", "announcement",  "prevention",
+        "police",  "reporter", "contact",     "other"};
     return keys;
 }
 
@@ -171,9 +171,8 @@ Result<Command> parse_command(std::string_view text) {
         if (c.verb == Verb::kImprove) {
             c.extra = std::string(next_word(rest));
             if (!is_date(c.extra))
-                return usage_error("the due date is YYYY-MM-DD, not '" + c.extra.substr(0, 32) +
-                                       "'",
-                                   vi->usage);
+                return usage_error(
+                    "the due date is YYYY-MM-DD, not '" + c.extra.substr(0, 32) + "'", vi->usage);
         }
     }
     c.arg = std::string(rest);
@@ -185,9 +184,9 @@ Result<Command> parse_command(std::string_view text) {
     }
     if (c.verb == Verb::kFact) {
         if (!listed(fact_keys(), c.key))
-            return usage_error("unknown fact '" + c.key.substr(0, 32) +
-                                   "' (keys: " + joined(fact_keys()) + ")",
-                               "fact <key> <value>");
+            return usage_error(
+                "unknown fact '" + c.key.substr(0, 32) + "' (keys: " + joined(fact_keys()) + ")",
+                "fact <key> <value>");
         if (c.key == "affected" && !is_count(c.arg))
             return usage_error("affected is a number of people, e.g. `fact affected 120`",
                                "fact affected <number>");

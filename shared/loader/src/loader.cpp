@@ -167,8 +167,8 @@ core::Result<std::unique_ptr<core::Library>> load_library(const std::string& dir
     auto pbs = load_playbook_dir(dir, schemas);
     if (!pbs)
         return pbs.error();
-    auto lib = core::build_library(std::move(catalog), std::move(pbs.value()),
-                                   std::move(messages), dir);
+    auto lib =
+        core::build_library(std::move(catalog), std::move(pbs.value()), std::move(messages), dir);
     if (lib)
         lib.value()->report_templates = std::move(templates.value());
     return lib;

@@ -27,8 +27,8 @@ bool is_timestamp(const std::string& s) {
         }
         return true;
     };
-    return digits({0U, 1U, 2U, 3U, 5U, 6U, 8U, 9U, 11U, 12U, 14U, 15U, 17U, 18U}) &&
-           s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':' &&
+    return digits({0U, 1U, 2U, 3U, 5U, 6U, 8U, 9U, 11U, 12U, 14U, 15U, 17U, 18U}) && s[4] == '-' &&
+           s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':' &&
            (s[19] == 'Z' || s[19] == '+' || s[19] == '-');
 }
 
@@ -138,7 +138,8 @@ std::string markdown_to_html(const std::string& md) {
         cmark_parser_attach_syntax_extension(parser, table);
     cmark_parser_feed(parser, md.data(), md.size());
     cmark_node* doc = cmark_parser_finish(parser);
-    char* html = cmark_render_html(doc, CMARK_OPT_DEFAULT, cmark_parser_get_syntax_extensions(parser));
+    char* html =
+        cmark_render_html(doc, CMARK_OPT_DEFAULT, cmark_parser_get_syntax_extensions(parser));
     std::string out = html != nullptr ? html : "";
     std::free(html);
     cmark_node_free(doc);

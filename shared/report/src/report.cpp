@@ -23,12 +23,22 @@ struct KindInfo {
 
 const std::vector<KindInfo>& kinds() {
     static const std::vector<KindInfo> k{
-        {Kind::kFirst, "first", "first-report", "第一報", "First report",
+        {Kind::kFirst,
+         "first",
+         "first-report",
+         "第一報",
+         "First report",
          {"summary", "reporter", "contact"}},
-        {Kind::kPpcPreliminary, "ppc-preliminary", "ppc-preliminary",
-         "個人情報保護委員会への報告（速報）", "Report to the PPC (preliminary)",
+        {Kind::kPpcPreliminary,
+         "ppc-preliminary",
+         "ppc-preliminary",
+         "個人情報保護委員会への報告（速報）",
+         "Report to the PPC (preliminary)",
          {"summary", "personal-data", "data-items", "affected", "reporter", "contact"}},
-        {Kind::kPpcFinal, "ppc-final", "ppc-final", "個人情報保護委員会への報告（確報）",
+        {Kind::kPpcFinal,
+         "ppc-final",
+         "ppc-final",
+         "個人情報保護委員会への報告（確報）",
          "Report to the PPC (final)",
          {"summary", "personal-data", "data-items", "affected", "cause", "harm", "individuals",
           "announcement", "prevention", "reporter", "contact"}},
@@ -61,13 +71,30 @@ struct Words {
 };
 
 const Words& words(Lang lang) {
-    static const Words ja{"期限内に提出", "期限後に提出", "期限超過（未提出）", "未提出（期限前）",
-                          "不要（個人情報なし）", "RTO 内に復旧", "停止中（RTO 内）",
-                          "RTO 超過", "時計未開始", "あり", "なし", "不明"};
-    static const Words en{"submitted in time", "submitted late", "overdue (not submitted)",
-                          "not submitted yet", "not required (no personal data)",
-                          "recovered within the RTO", "down (within the RTO)", "RTO breached",
-                          "clock not started", "yes", "no", "unknown"};
+    static const Words ja{"期限内に提出",
+                          "期限後に提出",
+                          "期限超過（未提出）",
+                          "未提出（期限前）",
+                          "不要（個人情報なし）",
+                          "RTO 内に復旧",
+                          "停止中（RTO 内）",
+                          "RTO 超過",
+                          "時計未開始",
+                          "あり",
+                          "なし",
+                          "不明"};
+    static const Words en{"submitted in time",
+                          "submitted late",
+                          "overdue (not submitted)",
+                          "not submitted yet",
+                          "not required (no personal data)",
+                          "recovered within the RTO",
+                          "down (within the RTO)",
+                          "RTO breached",
+                          "clock not started",
+                          "yes",
+                          "no",
+                          "unknown"};
     return lang == Lang::kEn ? en : ja;
 }
 
@@ -328,12 +355,14 @@ class Builder {
                            : json(it->second);
         }
         return {{"involved", inv},
-                {"involved_text", inv == "yes" ? w_.yes : inv == "no" ? w_.no : w_.unknown},
+                {"involved_text", inv == "yes"  ? w_.yes
+                                  : inv == "no" ? w_.no
+                                                : w_.unknown},
                 {"classification",
                  i_.classification ? json(core::to_string(*i_.classification)) : json(nullptr)},
                 {"affected", affected},
-                {"data_items", facts_.contains("data-items") ? json(facts_.at("data-items"))
-                                                             : json(nullptr)}};
+                {"data_items",
+                 facts_.contains("data-items") ? json(facts_.at("data-items")) : json(nullptr)}};
     }
 
     json step_row(const core::Step& step, const core::StepState& st) const {
@@ -411,12 +440,9 @@ class Builder {
             state = "pending";
             text = w_.pending;
         }
-        return {{"report", k.id},
-                {"name", lang_ == Lang::kEn ? k.name_en : k.name_ja},
-                {"due", ts(due)},
-                {"submitted_at", ts(submitted)},
-                {"met", met},
-                {"state", state},
+        return {{"report", k.id},    {"name", lang_ == Lang::kEn ? k.name_en : k.name_ja},
+                {"due", ts(due)},    {"submitted_at", ts(submitted)},
+                {"met", met},        {"state", state},
                 {"state_text", text}};
     }
 
@@ -426,16 +452,15 @@ class Builder {
         json out = json::array();
         bool activated = false;
         TimePoint due = milestone_due("first-report", &activated);
-        out.push_back(deadline(info(Kind::kFirst), true,
-                               due != 0 ? due : end_of_day(i_.opened_at)));
+        out.push_back(
+            deadline(info(Kind::kFirst), true, due != 0 ? due : end_of_day(i_.opened_at)));
         const bool personal = involved() == "yes";
         for (Kind kind : {Kind::kPpcPreliminary, Kind::kPpcFinal}) {
             const KindInfo& k = info(kind);
             activated = false;
             due = milestone_due(k.milestone, &activated);
             if (due == 0)
-                due = i_.opened_at +
-                      (kind == Kind::kPpcFinal ? kPpcFinalDue : kPpcPreliminaryDue);
+                due = i_.opened_at + (kind == Kind::kPpcFinal ? kPpcFinalDue : kPpcPreliminaryDue);
             out.push_back(deadline(k, personal || activated, due));
         }
         return out;
@@ -467,9 +492,9 @@ class Builder {
         out["time_to_acknowledge_seconds"] = inc.value("time_to_acknowledge_seconds", json());
         out["time_to_contain_seconds"] =
             contained != 0 ? json((contained - i_.opened_at) / core::kSecond) : json(nullptr);
-        out["time_to_resolve_seconds"] =
-            i_.resolved_at != 0 ? json((i_.resolved_at - i_.opened_at) / core::kSecond)
-                                : json(nullptr);
+        out["time_to_resolve_seconds"] = i_.resolved_at != 0
+                                             ? json((i_.resolved_at - i_.opened_at) / core::kSecond)
+                                             : json(nullptr);
         out["services"] = r.is_object() ? r["services"] : json::array();
         out["steps"] = r.is_object() ? r["steps"] : json::array();
         out["escalations"] = r.is_object() ? r["escalations"] : json::array();

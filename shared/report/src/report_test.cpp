@@ -3,6 +3,7 @@
 // timeline says, rendered in both languages (escaped), and with a tenant's own template. The HTML
 // is also written for the browser test (tests/browser/run-incident-report-test) when
 // SONAE_REPORT_OUT names a directory.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -337,8 +338,8 @@ TEST_CASE("rendering: every kind in both languages, values escaped, a tenant's o
     const Templates tenant(&own);
     CHECK(render_markdown(d.report(Kind::kFirst), tenant) ==
           "# 第一報 INC-20260401-0001 影響 120 人\n");
-    CHECK(render_markdown(d.report(Kind::kFirst, sim::Lang::kEn), tenant)
-              .find("First report") != std::string::npos);
+    CHECK(render_markdown(d.report(Kind::kFirst, sim::Lang::kEn), tenant).find("First report") !=
+          std::string::npos);
     CHECK(check_template("first.ja.md", "{{#open}}") != "");
     CHECK(check_template("weekly.ja.md", "x").find("not a report template") != std::string::npos);
     CHECK(check_template("review.en.md", "{{summary}}").empty());
@@ -360,7 +361,7 @@ TEST_CASE("templates: a library's reports/ overrides are loaded and checked") {
     CHECK(loader::load_report_templates(dir)->empty());
 }
 
-TEST_CASE("kinds and formats parse; unknown ones are refused") {
+TEST_CASE("kinds and formats parse, unknown ones are refused") {
     for (Kind k : all_kinds())
         CHECK(parse_kind(to_string(k)) == k);
     CHECK(!parse_kind("weekly"));

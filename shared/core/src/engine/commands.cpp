@@ -153,8 +153,7 @@ Result<Ok> Run::on_command(const CommandInput& in) {
             break;
         case Verb::kReported:
             timeline("reported", "reported: " + c.key + (c.arg.empty() ? "" : " (" + c.arg + ")"),
-                     {{"command", format_command(c)}, {"report", c.key}, {"note", c.arg}},
-                     actor);
+                     {{"command", format_command(c)}, {"report", c.key}, {"note", c.arg}}, actor);
             break;
         case Verb::kStatus:
         case Verb::kTimeline:

@@ -35,18 +35,18 @@ constexpr core::Duration kPpcPreliminaryDue = 3 * core::kDay;
 constexpr core::Duration kPpcFinalDue = 30 * core::kDay;
 
 struct Input {
-    sim::Record record;                  // the incident and its timeline (sim::record_from_timeline)
+    sim::Record record;  // the incident and its timeline (sim::record_from_timeline)
     const core::Engine* engine = nullptr;  // its tenant's playbooks and catalog (may be null)
-    core::TimePoint now = 0;             // deadlines not yet met are judged at this time
+    core::TimePoint now = 0;               // deadlines not yet met are judged at this time
 };
 
 // The report as JSON (docs/reports.md lists every field). Deterministic for a given input.
 nlohmann::json build(Kind kind, const Input& in, sim::Lang lang);
 
 // The templates: "first.<lang>.md", "ppc.<lang>.md" (both PPC reports) and "review.<lang>.md"
-// for each language (ja, en), and "layout.html" around the HTML body. The shipped ones are built into the binary from
-// shared/report/templates/; a tenant's library may override any of them (`reports/` beside its
-// playbooks, loaded by shared/loader).
+// for each language (ja, en), and "layout.html" around the HTML body. The shipped ones are built
+// into the binary from shared/report/templates/; a tenant's library may override any of them
+// (`reports/` beside its playbooks, loaded by shared/loader).
 const std::map<std::string, std::string>& shipped_templates();
 // Empty when `name` is a template name and `text` parses, else why not.
 std::string check_template(const std::string& name, const std::string& text);
