@@ -7,28 +7,17 @@
 //   node tests/browser/incident-report.mjs REPORT_DIR ARTEFACT_DIR
 //
 // Exit 0 when every check holds, 1 otherwise (a missing browser is a failure, never a skip).
-import { chromium } from 'playwright-core';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-import { browserExecutable, check, failures } from './lib.mjs';
+import { args, check, finish, launch } from './lib.mjs';
 
-const [dirArg, artefactArg] = process.argv.slice(2);
-if (!dirArg || !artefactArg) {
-  console.error('usage: node incident-report.mjs REPORT_DIR ARTEFACT_DIR');
-  process.exit(2);
-}
-const dir = resolve(dirArg);
-const artefacts = resolve(artefactArg);
-mkdirSync(artefacts, { recursive: true });
+const [dir, artefacts] = args('node incident-report.mjs REPORT_DIR ARTEFACT_DIR');
 const pages = readdirSync(dir).filter((f) => f.endsWith('.html')).sort();
 check(pages.length === 8, `four kinds in two languages (found ${pages.length})`);
 
-const browser = await chromium.launch({
-  executablePath: browserExecutable(),
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-});
+const browser = await launch();
 try {
   for (const file of pages) {
     const report = JSON.parse(readFileSync(join(dir, file.replace(/\.html$/, '.json')), 'utf8'));
@@ -76,8 +65,4 @@ try {
 } finally {
   await browser.close();
 }
-if (failures() > 0) {
-  console.error(`${failures()} check(s) failed`);
-  process.exit(1);
-}
-console.log('all checks passed');
+finish();

@@ -7,27 +7,16 @@
 //
 // Exit 0 when every check holds, 1 otherwise, including when Chromium cannot be started: a
 // missing browser is a failure, never a skip.
-import { chromium } from 'playwright-core';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-import { browserExecutable, check, failures } from './lib.mjs';
+import { args, check, finish, launch } from './lib.mjs';
 
-const [htmlArg, artefactArg] = process.argv.slice(2);
-if (!htmlArg || !artefactArg) {
-  console.error('usage: node report.mjs REPORT_HTML ARTEFACT_DIR');
-  process.exit(2);
-}
-const html = resolve(htmlArg);
-const artefacts = resolve(artefactArg);
-mkdirSync(artefacts, { recursive: true });
+const [html, artefacts] = args('node report.mjs REPORT_HTML ARTEFACT_DIR');
 const report = JSON.parse(readFileSync(join(dirname(html), 'report.json'), 'utf8'));
 
-const browser = await chromium.launch({
-  executablePath: browserExecutable(),
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-});
+const browser = await launch();
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   // A self-contained report loads nothing but itself.
@@ -83,8 +72,4 @@ try {
 } finally {
   await browser.close();
 }
-if (failures() > 0) {
-  console.error(`${failures()} check(s) failed`);
-  process.exit(1);
-}
-console.log('all checks passed');
+finish();
