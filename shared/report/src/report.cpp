@@ -130,7 +130,8 @@ class Builder {
             {"name", lang_ == Lang::kEn ? k.name_en : k.name_ja},
             {"lang", sim::to_string(lang_)},
             {"generated_at", ts(in_.now)},
-            {"utc_offset", core::format_timestamp_offset(0, offset_).substr(19)},
+            {"utc_offset", offset_ == 0 ? std::string("+00:00")
+                                        : core::format_timestamp_offset(0, offset_).substr(19)},
             {"municipality", catalog_ != nullptr ? catalog_->municipality : std::string{}},
             {"incident", incident()},
             {"times", times()},
