@@ -489,7 +489,9 @@ class Builder {
         json out = json::object();
         json inc = r.is_object() && !r["incidents"].empty() ? r["incidents"][0] : json::object();
         const TimePoint contained = milestone_done("contained");
-        out["score"] = r.is_object() ? r["score"] : json(nullptr);
+        // Scored once the incident is resolved: before, every service still down counts as
+        // missed.
+        out["score"] = r.is_object() && !i_.open() ? r["score"] : json(nullptr);
         out["time_to_acknowledge_seconds"] = inc.value("time_to_acknowledge_seconds", json());
         out["time_to_contain_seconds"] =
             contained != 0 ? json((contained - i_.opened_at) / core::kSecond) : json(nullptr);
@@ -497,6 +499,15 @@ class Builder {
                                              ? json((i_.resolved_at - i_.opened_at) / core::kSecond)
                                              : json(nullptr);
         out["services"] = r.is_object() ? r["services"] : json::array();
+        const json now = services();  // running, recovered or breached, as of `now`
+        for (auto& svc : out["services"]) {
+            for (const auto& n : now) {
+                if (n["id"] == svc["id"]) {
+                    svc["state"] = n["state"];
+                    svc["state_text"] = n["state_text"];
+                }
+            }
+        }
         out["steps"] = r.is_object() ? r["steps"] : json::array();
         out["escalations"] = r.is_object() ? r["escalations"] : json::array();
         out["timeline"] = inc.value("timeline", json::array());

@@ -258,6 +258,7 @@ TEST_CASE("review: the exercise report's shape, with what went well or badly and
     d.command("sato", "went badly 送信前の確認が一人だけだった", core::Permission::kResponder);
     d.command("sato", "improve csirt_lead 2026-06-30 外部送信時の複数人確認を必須にする",
               core::Permission::kResponder);
+    CHECK(d.report(Kind::kReview)["review"]["score"].is_null());  // scored once resolved
     d.command("kato", "resolve 回収と報告を完了");
     // Facts and lessons are still taken after the incident is resolved.
     d.command("sato", "went well 県への第一報が1時間以内", core::Permission::kResponder);
@@ -289,9 +290,11 @@ TEST_CASE("review: the exercise report's shape, with what went well or badly and
     CHECK(end_of_day);
     CHECK(rv["timeline"].size() == d.timeline.size());
     CHECK(rv["score"].is_number());
+    REQUIRE(!rv["services"].empty());  // juki, by the asset juki-ap01
     for (const auto& s : rv["services"]) {
         CHECK(s.contains("rto_seconds"));
         CHECK(s.contains("met"));
+        CHECK(s["state_text"] == find(r["services"], "id", s["id"])["state_text"]);
     }
 }
 
