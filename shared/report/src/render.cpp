@@ -171,8 +171,10 @@ std::string render_markdown(const json& report, const Templates& templates) {
 }
 
 std::string render_html(const json& report, const Templates& templates) {
-    json view = view_of(report);
-    view["body"] = markdown_to_html(render_markdown(report, templates));  // {{{body}}}: as is
+    json view = view_of(report);  // one view for the Markdown and the layout around it
+    const std::string md =
+        core::render_template(templates.get(template_name(report)), view, markdown_escape);
+    view["body"] = markdown_to_html(md);  // {{{body}}}: as is
     return core::render_template(templates.get("layout.html"), view, html_escape);
 }
 

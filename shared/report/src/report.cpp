@@ -125,6 +125,7 @@ class Builder {
             if (!known)
                 missing.push_back(key);
         }
+        const json service_rows = services();
         json out = {
             {"kind", k.id},
             {"name", lang_ == Lang::kEn ? k.name_en : k.name_ja},
@@ -138,7 +139,7 @@ class Builder {
             {"summary", fact_or("summary", i_.resolution.empty() ? i_.title : i_.resolution)},
             {"assets", assets()},
             {"systems", systems()},
-            {"services", services()},
+            {"services", service_rows},
             {"personal_data", personal_data()},
             {"facts", facts},
             {"missing_facts", missing},
@@ -150,7 +151,7 @@ class Builder {
             {"notes", notes_},
         };
         if (kind_ == Kind::kReview)
-            out["review"] = review();
+            out["review"] = review(service_rows);
         return out;
     }
 
@@ -469,8 +470,9 @@ class Builder {
 
     // The post-incident review: the exercise report's shape (sim::build_report over this one
     // incident, seconds from detection), with what people said went well or badly and their
-    // improvement plan after the plan seeded from late steps and breached RTOs.
-    json review() const {
+    // improvement plan after the plan seeded from late steps and breached RTOs. `service_rows`:
+    // services() of this report, whose states the review's services take.
+    json review(const json& service_rows) const {
         json r = nullptr;
         if (in_.engine != nullptr) {
             sim::Scenario scenario;
@@ -499,9 +501,8 @@ class Builder {
                                              ? json((i_.resolved_at - i_.opened_at) / core::kSecond)
                                              : json(nullptr);
         out["services"] = r.is_object() ? r["services"] : json::array();
-        const json now = services();  // running, recovered or breached, as of `now`
-        for (auto& svc : out["services"]) {
-            for (const auto& n : now) {
+        for (auto& svc : out["services"]) {  // running, recovered or breached, as of `now`
+            for (const auto& n : service_rows) {
                 if (n["id"] == svc["id"]) {
                     svc["state"] = n["state"];
                     svc["state_text"] = n["state_text"];
