@@ -380,9 +380,14 @@ TEST_CASE(
     say("receiver answers 429 with Retry-After: 1");
     hold(phase);
     receiver.set_retry_after(0);
-    receiver.set_status(410);  // permanent: those deliveries are dead-lettered
+    // Permanent: those deliveries are dead-lettered. The phase lasts until at least one delivery
+    // was answered 410 (the status is read under the lock that records the request), not a fixed
+    // second in which the notifier may still be backing off from the 429s.
+    const std::size_t before_410 = receiver.requests().size();
+    receiver.set_status(410);
     say("receiver answers 410");
     hold(seconds(1));
+    CHECK(wait_until([&] { return receiver.requests().size() > before_410; }, seconds(60)));
     receiver.set_status(200);
     say("receiver recovered");
 
