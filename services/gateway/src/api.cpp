@@ -18,6 +18,7 @@
 
 #include "api_reply.hpp"
 #include "async.hpp"
+#include "board_feed.hpp"
 #include "chatops.hpp"
 #include "gateway.hpp"
 #include "redis_worker.hpp"
@@ -92,7 +93,7 @@ bool match_route(std::string_view pattern, std::string_view path,
 
 Api::Api(const config::Config& config, const core::Libraries* libraries, amqp::Publisher& publisher,
          RedisWorker* redis, const clock::Clock& clock, amqp::Topology topology,
-         const core::SchemaValidator* scenario_schema)
+         const core::SchemaValidator* scenario_schema, BoardFeed* board_feed)
     : config_(config),
       libraries_(libraries),
       publisher_(publisher),
@@ -100,6 +101,7 @@ Api::Api(const config::Config& config, const core::Libraries* libraries, amqp::P
       clock_(clock),
       topology_(std::move(topology)),
       scenario_schema_(scenario_schema),
+      board_feed_(board_feed),
       keys_{topology_.prefix} {
     tenants_.insert("default");
     if (libraries_ != nullptr) {
@@ -132,6 +134,8 @@ const std::vector<RouteSpec>& Api::routes() {
         {"POST", "/v1/exercises/{id}/resume"},
         {"POST", "/v1/exercises/{id}/stop"},
         {"GET", "/v1/exercises/{id}/report"},
+        {"GET", "/v1/me"},
+        {"GET", "/v1/stream"},
     };
     return kRoutes;
 }
@@ -221,6 +225,10 @@ asio::awaitable<std::optional<http::Response>> Api::handle(http::Request& req,
         res = co_await command(*who, params["id"], version);
     } else if (p == "/v1/playbooks") {
         res = playbooks(*who, q, version);
+    } else if (p == "/v1/me") {
+        res = me(*who, version);
+    } else if (p == "/v1/stream") {
+        res = co_await stream(*who, q, version);
     } else if (p == "/v1/exercises" && route->method == "POST") {
         // Not a conditional expression: GCC 12 destroys a co_await's result in one twice.
         res = co_await start_exercise(*who, req.body(), version);
@@ -325,8 +333,12 @@ asio::awaitable<http::Response> Api::list_incidents(const api::Principal& who, c
               [](const auto& a, const auto& b) { return api::newer(a.first, b.first); });
     const core::TimePoint now = clock_.now();
     json items = json::array();
-    for (std::size_t i = 0; i < found.size() && i < f.limit; ++i)
-        items.push_back(api::incident_summary(found[i].second, now));
+    for (std::size_t i = 0; i < found.size() && i < f.limit; ++i) {
+        const core::Incident& inc = found[i].second;
+        const core::Library* lib = library(inc.tenant);
+        items.push_back(api::incident_summary(
+            inc, now, lib != nullptr ? lib->playbooks.find(inc.playbook_id) : nullptr));
+    }
     json next = nullptr;
     if (found.size() > f.limit) {
         const auto& last = found[f.limit - 1].first;
@@ -565,6 +577,90 @@ asio::awaitable<http::Response> Api::command(const api::Principal& who, const st
                   {"status", applied ? "applied" : "refused"},
                   {"message", j.value("message", "")}},
                  version);
+}
+
+http::Response Api::me(const api::Principal& who, unsigned version) const {
+    json tenants = json::array();
+    const auto visible = tenants_for(who, {});  // without ?tenant= it cannot fail
+    for (const auto& t : *visible) {
+        const core::Library* lib = library(t);
+        const std::string name = lib != nullptr ? lib->catalog.municipality : "";
+        tenants.push_back({{"id", t}, {"municipality", name.empty() ? json() : json(name)}});
+    }
+    json commands = json::array();
+    for (const core::Verb v : core::all_verbs()) {
+        const core::Permission need = core::required_permission(v);
+        commands.push_back({{"verb", core::to_string(v)},
+                            {"usage", core::usage(v)},
+                            {"role", core::to_string(need)},
+                            {"allowed", need <= who.permission()}});
+    }
+    return ok({{"name", who.name},
+               {"tenant", who.tenant},
+               {"role", who.role},
+               {"all_tenants", who.all_tenants()},
+               {"tenants", tenants},
+               {"commands", commands}},
+              version);
+}
+
+asio::awaitable<http::Response> Api::stream(const api::Principal& who, const Params& query,
+                                            unsigned version) {
+    if (auto only = only_params(query, {"since", "wait"}); !only)
+        co_return Gateway::error_response(only.error(), version);
+    const auto wait_s = int_param(query, "wait", 25, 0, 60);
+    if (!wait_s)
+        co_return Gateway::error_response(wait_s.error(), version);
+    auto since_it = query.find("since");
+    std::string since = since_it == query.end() ? std::string{} : since_it->second;
+    if (!since.empty() && !BoardFeed::valid_id(since)) {
+        co_return error(core::ErrorCode::kInvalidField,
+                        "query parameter 'since': the id of a previous event (<ms>-<seq>)", version,
+                        "since");
+    }
+    if (board_feed_ == nullptr)
+        co_return redis_down(version);
+    auto event = [](const std::string& id, const std::string& name, const json& data) {
+        return "id: " + id + "\nevent: " + name + "\ndata: " + http::dump_json(data) + "\n\n";
+    };
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(*wait_s);
+    std::string body = "retry: 1000\n";
+    for (;;) {
+        BoardFeed::Read r = board_feed_->read(since);
+        if (!r.ready)
+            co_return redis_down(version);
+        if (r.reset) {
+            body += event(r.last, "reset", json::object());
+            break;
+        }
+        // The newest change of each incident the caller sees, in order.
+        std::vector<const BoardFeed::Change*> seen;
+        for (const auto& c : r.changes) {
+            if (!who.sees(c.tenant))
+                continue;
+            std::erase_if(seen,
+                          [&](const BoardFeed::Change* s) { return s->incident == c.incident; });
+            seen.push_back(&c);
+        }
+        if (!r.changes.empty())
+            since = r.last;  // past the changes of other tenants too
+        for (const BoardFeed::Change* c : seen)
+            body += event(c->id, "change", {{"tenant", c->tenant}, {"incident", c->incident}});
+        const auto now = std::chrono::steady_clock::now();
+        if (!seen.empty() || now >= deadline || board_feed_->stopping()) {
+            if (seen.empty())
+                body += event(since, "idle", json::object());
+            break;
+        }
+        co_await board_feed_->wait(
+            r.generation, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now));
+    }
+    http::Response res{http::Status::ok, version};
+    res.set(bhttp::field::content_type, "text/event-stream; charset=utf-8");
+    res.set(bhttp::field::cache_control, "no-store");
+    res.body() = std::move(body);
+    res.prepare_payload();
+    co_return res;
 }
 
 http::Response Api::playbooks(const api::Principal& who, const Params& query,

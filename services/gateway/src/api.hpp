@@ -27,6 +27,7 @@
 namespace sonae::gateway {
 
 class RedisWorker;
+class BoardFeed;
 
 // A route the gateway serves: method and path template ("/v1/incidents/{id}"), as in
 // schemas/openapi.yaml (the conformance test compares the two).
@@ -44,7 +45,7 @@ class Api {
     // `scenario_schema` (may be null: drills answer 503) checks the scenarios of live drills.
     Api(const config::Config& config, const core::Libraries* libraries, amqp::Publisher& publisher,
         RedisWorker* redis, const clock::Clock& clock, amqp::Topology topology,
-        const core::SchemaValidator* scenario_schema = nullptr);
+        const core::SchemaValidator* scenario_schema = nullptr, BoardFeed* board_feed = nullptr);
 
     static const std::vector<RouteSpec>& routes();
 
@@ -75,6 +76,12 @@ class Api {
                                                         const std::string& body, unsigned version);
     boost::asio::awaitable<http::Response> command(const api::Principal& who, const std::string& id,
                                                    unsigned version);
+    // Who the token is, what it sees and which commands its role may send (the board's buttons).
+    http::Response me(const api::Principal& who, unsigned version) const;
+    // The live board's changes after ?since= (board_feed.hpp), as Server-Sent Events; waits up to
+    // ?wait= seconds (default 25) for one.
+    boost::asio::awaitable<http::Response> stream(const api::Principal& who, const Params& query,
+                                                  unsigned version);
     http::Response playbooks(const api::Principal& who, const Params& query,
                              unsigned version) const;
     boost::asio::awaitable<http::Response> services(const api::Principal& who, const Params& query,
@@ -113,6 +120,7 @@ class Api {
     const clock::Clock& clock_;
     amqp::Topology topology_;
     const core::SchemaValidator* scenario_schema_;
+    BoardFeed* board_feed_;
     store::Keys keys_;
     std::set<std::string> tenants_;  // every tenant the configuration names
 };

@@ -155,7 +155,19 @@ std::vector<std::string> escalations_of(const core::Incident& i, const std::stri
     return out;
 }
 
-json service_clock(const core::ServiceClock& s, const core::Incident& i, core::TimePoint now) {
+std::optional<double> first_threshold(const core::Playbook* playbook) {
+    std::optional<double> out;
+    if (playbook == nullptr)
+        return out;
+    for (const auto& e : playbook->escalation) {
+        if (e.trigger == core::EscalationTrigger::kRtoFraction && (!out || e.fraction < *out))
+            out = e.fraction;
+    }
+    return out;
+}
+
+json service_clock(const core::ServiceClock& s, const core::Incident& i, core::TimePoint now,
+                   std::optional<double> threshold) {
     json j = {{"id", s.id},
               {"name", s.name},
               {"rto_seconds", seconds(s.rto)},
@@ -165,7 +177,9 @@ json service_clock(const core::ServiceClock& s, const core::Incident& i, core::T
               {"time_left_seconds", nullptr},
               {"breached", s.breached},
               {"breach_predicted", s.breach_predicted},
-              {"escalations", escalations_of(i, s.id)}};
+              {"escalations", escalations_of(i, s.id)},
+              {"threshold", threshold ? json(*threshold) : json()},
+              {"threshold_left_seconds", nullptr}};
     std::string state = "not_started";
     if (s.recovered_at != 0) {
         state = "recovered";
@@ -173,41 +187,57 @@ json service_clock(const core::ServiceClock& s, const core::Incident& i, core::T
         const core::Duration left = s.deadline() - now;
         j["time_left_seconds"] = seconds(left);
         state = (s.breached || left < 0) ? "breached" : "running";
-        if (!i.open())
+        if (threshold) {
+            const auto at =
+                s.started_at + static_cast<core::Duration>(*threshold * static_cast<double>(s.rto));
+            j["threshold_left_seconds"] = seconds(at - now);
+        }
+        if (!i.open()) {
             j["time_left_seconds"] = nullptr;
+            j["threshold_left_seconds"] = nullptr;
+        }
     }
     j["state"] = state;
     return j;
 }
 
-json incident_summary(const core::Incident& i, core::TimePoint now) {
+json incident_summary(const core::Incident& i, core::TimePoint now,
+                      const core::Playbook* playbook) {
     json services = json::array();
+    const auto threshold = first_threshold(playbook);
     for (const auto& s : i.services) {
-        json c = service_clock(s, i, now);
-        services.push_back(
-            {{"id", s.id}, {"state", c["state"]}, {"time_left_seconds", c["time_left_seconds"]}});
+        json c = service_clock(s, i, now, threshold);
+        services.push_back({{"id", s.id},
+                            {"name", s.name},
+                            {"state", c["state"]},
+                            {"rto_seconds", c["rto_seconds"]},
+                            {"time_left_seconds", c["time_left_seconds"]},
+                            {"threshold_left_seconds", c["threshold_left_seconds"]},
+                            {"breach_predicted", s.breach_predicted},
+                            {"escalations", c["escalations"]}});
     }
     int active = 0;
     for (const auto& [id, st] : i.steps)
         active += st.status == core::StepStatus::kActive ? 1 : 0;
-    return {{"id", i.id},
-            {"tenant", i.tenant},
-            {"title", i.title},
-            {"status", core::to_string(i.status)},
-            {"severity", core::to_string(i.severity)},
-            {"category", core::to_string(i.category)},
-            {"exercise", i.exercise},
-            {"playbook", i.playbook_id},
-            {"opened_at", time_or_null(i.opened_at)},
-            {"acked_at", time_or_null(i.acked_at)},
-            {"resolved_at", time_or_null(i.resolved_at)},
-            {"active_steps", active},
-            {"services", services}};
+    return {
+        {"id", i.id},
+        {"tenant", i.tenant},
+        {"title", i.title},
+        {"status", core::to_string(i.status)},
+        {"severity", core::to_string(i.severity)},
+        {"category", core::to_string(i.category)},
+        {"classification", i.classification ? json(core::to_string(*i.classification)) : json()},
+        {"exercise", i.exercise},
+        {"playbook", i.playbook_id},
+        {"opened_at", time_or_null(i.opened_at)},
+        {"acked_at", time_or_null(i.acked_at)},
+        {"resolved_at", time_or_null(i.resolved_at)},
+        {"active_steps", active},
+        {"services", services}};
 }
 
 json incident_detail(const core::Incident& i, const core::Playbook* playbook, core::TimePoint now) {
-    json j = incident_summary(i, now);
-    j["classification"] = i.classification ? json(core::to_string(*i.classification)) : json();
+    json j = incident_summary(i, now, playbook);
     j["playbook_version"] = i.playbook_version;
     j["playbook_title"] = playbook != nullptr ? json(playbook->title) : json();
     j["acked_by"] = i.acked_by.empty() ? json() : json(i.acked_by);
@@ -263,6 +293,7 @@ json incident_detail(const core::Incident& i, const core::Playbook* playbook, co
              {"title", def != nullptr ? json(def->title) : json(id)},
              {"type", def != nullptr ? json(core::to_string(def->type)) : json("task")},
              {"owner", def != nullptr && !def->owner.empty() ? json(def->owner) : json()},
+             {"after", def != nullptr ? json(def->after) : json::array()},
              {"status", core::to_string(st.status)},
              {"assignee", st.assignee.empty() ? json() : json(st.assignee)},
              {"activated_at", time_or_null(st.activated_at)},
@@ -274,8 +305,9 @@ json incident_detail(const core::Incident& i, const core::Playbook* playbook, co
     }
     j["steps"] = steps;
     json services = json::array();
+    const auto threshold = first_threshold(playbook);
     for (const auto& s : i.services)
-        services.push_back(service_clock(s, i, now));
+        services.push_back(service_clock(s, i, now, threshold));
     j["services"] = services;
     return j;
 }

@@ -68,14 +68,22 @@ bool newer(const std::pair<core::TimePoint, std::string>& a,
 // RFC 3339 UTC, or null for 0 (not happened).
 nlohmann::json time_or_null(core::TimePoint t);
 
+// The first RTO fraction at which the playbook escalates (its earliest at_rto_fraction rule), or
+// none: where the board's countdown turns from green to amber.
+std::optional<double> first_threshold(const core::Playbook* playbook);
+
 // One RTO clock as the API shows it: state not_started | running | recovered | breached, the
-// deadline and the time left in seconds (negative once breached; null when stopped).
+// deadline and the time left in seconds (negative once breached; null when stopped), and the
+// seconds left until the first escalation threshold (`threshold`, a fraction of the RTO; null
+// without one or when stopped).
 nlohmann::json service_clock(const core::ServiceClock& s, const core::Incident& i,
-                             core::TimePoint now);
+                             core::TimePoint now, std::optional<double> threshold = std::nullopt);
 // The escalations fired for this service ("<escalation id>:<service>" in Incident::fired).
 std::vector<std::string> escalations_of(const core::Incident& i, const std::string& service);
 
-nlohmann::json incident_summary(const core::Incident& i, core::TimePoint now);
+// What a list shows of an incident; `playbook` (may be null) gives the services' thresholds.
+nlohmann::json incident_summary(const core::Incident& i, core::TimePoint now,
+                                const core::Playbook* playbook = nullptr);
 // State, steps (in the playbook's order, with owners and due times) and RTO clocks.
 nlohmann::json incident_detail(const core::Incident& i, const core::Playbook* playbook,
                                core::TimePoint now);

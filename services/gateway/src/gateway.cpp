@@ -14,6 +14,7 @@
 #include <sonae/service/admin.hpp>
 
 #include "async.hpp"
+#include "web.hpp"
 
 namespace sonae::gateway {
 namespace {
@@ -52,6 +53,33 @@ bool fits_event_schema(const config::Source& s) {
            s.name.size() <= 128;
 }
 
+// The board's files (web.hpp) by path, with their media types.
+struct Asset {
+    const char* path;
+    const char* file;
+    const char* media;
+};
+constexpr std::array<Asset, 3> kAssets{{{"/", "index.html", "text/html; charset=utf-8"},
+                                        {"/board.js", "board.js", "text/javascript; charset=utf-8"},
+                                        {"/board.css", "board.css", "text/css; charset=utf-8"}}};
+
+// The page holds an API token: nothing but its own files runs or loads, it is never framed.
+constexpr const char* kBoardPolicy =
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+http::Response asset_response(const Asset& a, unsigned version) {
+    http::Response res{http::Status::ok, version};
+    res.set(bhttp::field::content_type, a.media);
+    res.set(bhttp::field::cache_control, "no-cache");
+    res.set("Content-Security-Policy", kBoardPolicy);
+    res.set("X-Content-Type-Options", "nosniff");
+    res.set("Referrer-Policy", "no-referrer");
+    res.body() = web_assets().at(a.file);
+    res.prepare_payload();
+    return res;
+}
+
 // received_at as format_timestamp writes it is an RFC 3339 date-time from 1970 to 9999.
 constexpr core::TimePoint kLastFormattable = 253402300799999;  // 9999-12-31T23:59:59.999Z
 
@@ -68,7 +96,8 @@ Gateway::Gateway(const config::Config& config, const core::SchemaValidator& even
       options_(std::move(options)),
       redis_(redis),
       keys_{options_.topology.prefix},
-      api_(config, libraries, publisher, redis, clock, options_.topology, options_.scenario_schema),
+      api_(config, libraries, publisher, redis, clock, options_.topology, options_.scenario_schema,
+           options_.board_feed),
       requests_(registry_.counter("sonae_gateway_requests_total", "HTTP requests received.")),
       responses_(registry_.counter("sonae_gateway_responses_total", "HTTP responses by status.",
                                    {"status"})),
@@ -134,7 +163,10 @@ http::Response Gateway::reject(const std::string& source, const core::Error& e, 
 }
 
 std::vector<RouteSpec> Gateway::routes() {
-    std::vector<RouteSpec> out{{"GET", "/healthz"},
+    std::vector<RouteSpec> out{{"GET", "/"},
+                               {"GET", "/board.js"},
+                               {"GET", "/board.css"},
+                               {"GET", "/healthz"},
                                {"GET", "/readyz"},
                                {"GET", "/metrics"},
                                {"POST", "/v1/events/{source}"},
@@ -205,7 +237,17 @@ asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
     const std::string query(qpos == std::string_view::npos ? std::string_view{}
                                                            : target.substr(qpos + 1));
     http::Response res;
-    if (path == "/healthz") {
+    const auto asset = std::find_if(kAssets.begin(), kAssets.end(),
+                                    [&](const Asset& a) { return path == a.path; });
+    if (asset != kAssets.end()) {
+        if (req.method() == bhttp::verb::get) {
+            res = asset_response(*asset, req.version());
+        } else {
+            res =
+                error_response({core::ErrorCode::kMethodNotAllowed, "use GET", ""}, req.version());
+            res.set(bhttp::field::allow, "GET");
+        }
+    } else if (path == "/healthz") {
         res = http::json_response(http::Status::ok, R"({"status":"ok"})", req.version());
     } else if (path == "/readyz") {
         res = readyz(req.version());

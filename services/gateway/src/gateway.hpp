@@ -26,6 +26,8 @@
 
 namespace sonae::gateway {
 
+class BoardFeed;
+
 struct Options {
     amqp::Topology topology;
     std::size_t max_json_depth = 64;
@@ -35,6 +37,8 @@ struct Options {
     std::chrono::milliseconds sync_answer_wait{4000};
     // The scenario schema for live drills (POST /v1/exercises); none: drills answer 503.
     const core::SchemaValidator* scenario_schema = nullptr;
+    // The live board's feed (GET /v1/stream); none: the stream answers 503.
+    BoardFeed* board_feed = nullptr;
 };
 
 // Readiness of the dependencies, refreshed by a background probe.

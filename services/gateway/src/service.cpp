@@ -22,9 +22,11 @@ Service::Service(Settings settings, loader::Schemas schemas, const clock::Clock&
       schemas_(std::move(schemas)),
       publisher_(publisher_options(settings_)),
       redis_(settings_.redis, &health_),
+      board_feed_(settings_.redis, store::Keys{settings_.prefix}.board()),
       gateway_(settings_.config, schemas_.event(), publisher_, health_, clock,
                Options{.topology = amqp::Topology{settings_.prefix},
-                       .scenario_schema = &schemas_.scenario()},
+                       .scenario_schema = &schemas_.scenario(),
+                       .board_feed = &board_feed_},
                &redis_, &settings_.libraries),
       server_(ioc_, settings_.server, [this](http::Request& req) { return serve(req); }) {}
 
@@ -73,6 +75,7 @@ void Service::start() {
     started_ = true;
     publisher_.start();
     redis_.start();
+    board_feed_.start();
     server_.start();  // throws when the address is taken
     spdlog::info("listening on {}://{}:{}", settings_.server.tls ? "https" : "http",
                  settings_.server.address, server_.port());
@@ -107,6 +110,7 @@ void Service::stop() {
         std::this_thread::sleep_for(settings_.drain);
     }
     server_.stop();
+    board_feed_.stop();  // boards waiting for a change are answered now
     // Requests in flight finish (a publish may await its confirm); idle keep-alive connections
     // are closed with the I/O threads.
     constexpr std::chrono::milliseconds kStep{20};

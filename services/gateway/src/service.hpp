@@ -21,6 +21,7 @@
 #include <sonae/service/main.hpp>
 #include <sonae/service/stop.hpp>
 
+#include "board_feed.hpp"
 #include "gateway.hpp"
 #include "redis_worker.hpp"
 
@@ -63,6 +64,7 @@ class Service final : public service::Service {
     amqp::ConfirmingPublisher publisher_;
     Health health_;
     RedisWorker redis_;
+    BoardFeed board_feed_;
     Gateway gateway_;
     boost::asio::io_context ioc_;
     http::Server server_;

@@ -5,8 +5,10 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <algorithm>
 #include <filesystem>
+#include <future>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <tuple>
 
 #include <boost/asio/co_spawn.hpp>
@@ -21,6 +23,7 @@
 #include <sonae/store/tokens.hpp>
 
 #include "../../orchestrator/src/processor.hpp"
+#include "../src/board_feed.hpp"
 #include "../src/gateway.hpp"
 #include "../src/redis_worker.hpp"
 #include "fake_publisher.hpp"
@@ -184,6 +187,7 @@ struct Fixture {
     clock::ManualClock clock{*core::parse_timestamp("2026-04-01T09:00:00+09:00")};
     redis::Connection redis{redis::Settings::parse(env.redis_url).value()};
     std::unique_ptr<gateway::RedisWorker> worker;
+    std::unique_ptr<gateway::BoardFeed> feed;
     std::unique_ptr<gateway::Gateway> gw;
     metrics::Registry registry;
     orchestrator::Metrics metrics{registry};
@@ -220,14 +224,23 @@ struct Fixture {
         worker->start();
         REQUIRE(
             test::wait_until([&] { return health.redis.load(); }, std::chrono::milliseconds(5000)));
+        feed = std::make_unique<gateway::BoardFeed>(redis::Settings::parse(env.redis_url).value(),
+                                                    keys.board());
+        feed->start();
+        REQUIRE(test::wait_until([&] { return feed->read("").ready; },
+                                 std::chrono::milliseconds(5000)));
         gw = std::make_unique<gateway::Gateway>(
             config, schemas.event(), publisher, health, clock,
             gateway::Options{.topology = amqp::Topology{keys.prefix},
-                             .scenario_schema = &schemas.scenario()},
+                             .scenario_schema = &schemas.scenario(),
+                             .board_feed = feed.get()},
             worker.get(), &libraries);
         processor = std::make_unique<orchestrator::Processor>(libraries, redis, keys, metrics);
     }
-    ~Fixture() { worker->stop(); }
+    ~Fixture() {
+        feed->stop();
+        worker->stop();
+    }
 
     // Opens (or adds to) an incident through the orchestrator; returns its id.
     std::string open(const std::string& tenant, const std::string& key, bool exercise = false,
@@ -306,6 +319,25 @@ json body(const http::Response& r) {
     return json::parse(r.body());
 }
 
+// The events of a text/event-stream body: {"event", "id", "data"} each.
+std::vector<std::map<std::string, std::string>> events(const http::Response& r) {
+    std::vector<std::map<std::string, std::string>> out;
+    std::map<std::string, std::string> e;
+    std::istringstream in(r.body());
+    for (std::string line; std::getline(in, line);) {
+        if (line.empty()) {
+            if (!e.empty())
+                out.push_back(std::move(e));
+            e.clear();
+            continue;
+        }
+        const auto colon = line.find(": ");
+        if (colon != std::string::npos && line.rfind("retry", 0) != 0)
+            e[line.substr(0, colon)] = line.substr(colon + 2);
+    }
+    return out;
+}
+
 std::vector<std::string> ids(const http::Response& r) {
     std::vector<std::string> out;
     const json b = body(r);
@@ -362,6 +394,15 @@ TEST_CASE("conformance: every documented response is produced and matches its sc
                               gateway::Options{amqp::Topology{f.keys.prefix}}, nullptr,
                               &f.libraries);
     CHECK(f.request({"GET", "/readyz"}, "/readyz", "", "", {}, &no_redis).result_int() == 503);
+
+    // The board: its files, who the token is, its feed.
+    for (const char* asset : {"/", "/board.js", "/board.css"})
+        CHECK(f.get(asset, asset, "").result_int() == 200);
+    CHECK(f.get("/v1/me", "/v1/me", "tok-viewer").result_int() == 200);
+    CHECK(f.get("/v1/me", "/v1/me", "").result_int() == 401);
+    CHECK(f.get("/v1/stream", "/v1/stream", "tok-viewer").result_int() == 200);
+    CHECK(f.get("/v1/stream", "/v1/stream?since=yesterday", "tok-viewer").result_int() == 400);
+    CHECK(f.get("/v1/stream", "/v1/stream", "").result_int() == 401);
 
     // Ingest.
     const gateway::RouteSpec ev{"POST", "/v1/events/{source}"};
@@ -587,7 +628,8 @@ expect:
              {{"GET", "/v1/incidents/{id}/chain"}, chain},
              {{"GET", "/v1/incidents/{id}/reports/{kind}"}, first},
              {{"GET", "/v1/commands/{id}"}, "/v1/commands/" + cid},
-             {{"GET", "/v1/services"}, "/v1/services"}}) {
+             {{"GET", "/v1/services"}, "/v1/services"},
+             {{"GET", "/v1/stream"}, "/v1/stream"}}) {
         CHECK(f.request(route, target, "tok-admin", "", {}, &no_redis).result_int() == 503);
     }
     CHECK(f.request({"POST", "/v1/incidents/{id}/commands"}, "/v1/incidents/" + inc + "/commands",
@@ -855,4 +897,133 @@ TEST_CASE("reports: facts entered over the API fill the report, in JSON, Markdow
     CHECK(other.result_int() == 404);
     CHECK(body(other).dump().find("42") == std::string::npos);
     CHECK(f.get(route, base + "first?lang=fr", "tok-viewer").result_int() == 400);
+}
+
+TEST_CASE("board: its page, who the token is, and a feed of changes by tenant") {
+    Fixture f;
+    // The page and its files, with a policy that runs nothing else.
+    const auto page = f.get("/", "/", "");
+    CHECK(std::string(page[bhttp::field::content_type]) == "text/html; charset=utf-8");
+    CHECK(page.body().find(R"(<script src="/board.js")") != std::string::npos);
+    CHECK(std::string(page["Content-Security-Policy"]).find("script-src 'self'") !=
+          std::string::npos);
+    CHECK(f.get("/board.js", "/board.js", "").body().find("/v1/stream") != std::string::npos);
+    CHECK(f.call(*f.gw, http::Request{bhttp::verb::post, "/", 11}).result_int() == 405);
+
+    // Who: a viewer may read and ask, not act; a prefecture sees every tenant.
+    const json viewer = body(f.get("/v1/me", "/v1/me", "tok-viewer"));
+    CHECK(viewer["role"] == "viewer");
+    std::map<std::string, bool> may;
+    for (const auto& c : viewer["commands"])
+        may[c["verb"].get<std::string>()] = c["allowed"].get<bool>();
+    CHECK(may.at("status"));
+    CHECK_FALSE(may.at("ack"));
+    CHECK_FALSE(may.at("resolve"));
+    CHECK(viewer["tenants"].size() == 1);
+    const json pref = body(f.get("/v1/me", "/v1/me", "tok-pref"));
+    CHECK(pref["all_tenants"] == true);
+    std::set<std::string> seen;
+    for (const auto& t : pref["tenants"])
+        seen.insert(t["id"].get<std::string>());
+    CHECK(seen.count("default") == 1);
+    CHECK(seen.count("kita") == 1);
+    const json commander = body(f.get("/v1/me", "/v1/me", "tok-commander"));
+    for (const auto& c : commander["commands"])
+        CHECK(c["allowed"] == true);
+
+    // Without a cursor: a reset naming where to continue from.
+    const auto hello = events(f.get("/v1/stream", "/v1/stream", "tok-viewer"));
+    REQUIRE(hello.size() == 1);
+    CHECK(hello[0].at("event") == "reset");
+    const std::string start = hello[0].at("id");
+    // Nothing happened: idle after the wait, at the same cursor.
+    const auto idle = events(f.get("/v1/stream", "/v1/stream?wait=0&since=" + start, "tok-viewer"));
+    REQUIRE(idle.size() == 1);
+    CHECK(idle[0].at("event") == "idle");
+    CHECK(idle[0].at("id") == start);
+
+    // A waiting board is answered when the orchestrator commits, not when its wait ends.
+    auto waiting = std::async(std::launch::async, [&] {
+        http::Request req{bhttp::verb::get, "/v1/stream?wait=60&since=" + start, 11};
+        req.set(bhttp::field::authorization, "Bearer tok-viewer");
+        return f.call(*f.gw, std::move(req));
+    });
+    const std::string inc = f.open("default", "board-1");
+    REQUIRE(waiting.wait_for(std::chrono::seconds(20)) == std::future_status::ready);
+    const auto woke = events(waiting.get());
+    REQUIRE(!woke.empty());
+    CHECK(woke.back().at("event") == "change");
+    CHECK(json::parse(woke.back().at("data")) == json{{"tenant", "default"}, {"incident", inc}});
+    const std::string after_open = woke.back().at("id");
+
+    // Another tenant's change is not shown to this tenant, but its cursor moves past it.
+    const std::string kita = f.open("kita", "board-2");
+    const auto other =
+        events(f.get("/v1/stream", "/v1/stream?wait=0&since=" + after_open, "tok-viewer"));
+    REQUIRE(other.size() == 1);
+    CHECK(other[0].at("event") == "idle");
+    CHECK(other[0].at("id") != after_open);
+    const auto theirs =
+        events(f.get("/v1/stream", "/v1/stream?wait=0&since=" + after_open, "tok-kita"));
+    REQUIRE(theirs.size() == 1);
+    CHECK(json::parse(theirs[0].at("data"))["incident"] == kita);
+    // A prefecture sees both; one event per incident however often it changed.
+    f.command(inc, "tok-responder", "ack");
+    f.command(inc, "tok-responder", "note seen on the board");
+    CHECK(f.deliver_commands() == 2);
+    const auto both = events(f.get("/v1/stream", "/v1/stream?wait=0&since=" + start, "tok-pref"));
+    std::vector<std::string> changed;
+    for (const auto& e : both)
+        changed.push_back(json::parse(e.at("data"))["incident"].get<std::string>());
+    CHECK(changed == std::vector<std::string>{kita, inc});  // the ack is the latest change
+    // A cursor the feed cannot continue is a reset (one it no longer keeps: the next case).
+    const auto ahead =
+        events(f.get("/v1/stream", "/v1/stream?wait=0&since=99999999999999-0", "tok-viewer"));
+    REQUIRE(ahead.size() == 1);
+    CHECK(ahead[0].at("event") == "reset");
+}
+
+TEST_CASE("board feed: keeps the latest entries, a cursor before them is a reset") {
+    const test::TestEnv env = test::TestEnv::require();
+    const store::Keys keys{test::unique_name("feed")};
+    redis::Connection redis{redis::Settings::parse(env.redis_url).value()};
+    gateway::BoardFeed feed(redis::Settings::parse(env.redis_url).value(), keys.board(), 2);
+    feed.start();
+    REQUIRE(test::wait_until([&] { return feed.read("").ready; }, std::chrono::seconds(5)));
+    std::vector<std::string> ids;
+    for (const char* incident : {"INC-1", "INC-2", "INC-3"})
+        ids.push_back(
+            redis.command({"XADD", keys.board(), "*", "t", "default", "i", incident}).str());
+    REQUIRE(
+        test::wait_until([&] { return feed.read("").last == ids[2]; }, std::chrono::seconds(5)));
+    const auto kept = feed.read(ids[0]);
+    CHECK_FALSE(kept.reset);
+    REQUIRE(kept.changes.size() == 2);
+    CHECK(kept.changes[0].incident == "INC-2");
+    CHECK(kept.changes[1].id == ids[2]);
+    CHECK(feed.read("0-1").reset);
+    CHECK(feed.read(ids[2]).changes.empty());
+    CHECK_FALSE(feed.read(ids[2]).reset);
+    feed.stop();
+    CHECK(feed.stopping());
+}
+
+TEST_CASE("board: summaries carry classification and the first threshold of each RTO clock") {
+    Fixture f;
+    const std::string inc = f.open("default", "thr-1");
+    // 4 h RTO, the playbook escalates at half: 2 h to the threshold, less the hour passed.
+    f.clock.advance(core::kHour);
+    const json list = body(f.get("/v1/incidents", "/v1/incidents", "tok-viewer"));
+    REQUIRE(list["incidents"].size() == 1);
+    const json& s = list["incidents"][0];
+    CHECK(s["classification"] == "3A");
+    const json& juki = s["services"][0];
+    CHECK(juki["id"] == "juki");
+    CHECK(juki["rto_seconds"] == 4 * 3600);
+    CHECK(juki["time_left_seconds"] == 3 * 3600);
+    CHECK(juki["threshold_left_seconds"] == 3600);
+    const json detail = body(f.get("/v1/incidents/{id}", "/v1/incidents/" + inc, "tok-viewer"));
+    CHECK(detail["services"][0]["threshold"] == 0.5);
+    CHECK(detail["services"][0]["threshold_left_seconds"] == 3600);
+    CHECK(detail["steps"][1]["after"] == json::array({"triage"}));
 }

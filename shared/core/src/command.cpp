@@ -114,6 +114,16 @@ std::string_view usage(Verb v) {
     return info(v).usage;
 }
 
+const std::vector<Verb>& all_verbs() {
+    static const std::vector<Verb> verbs = [] {
+        std::vector<Verb> out;
+        for (const auto& i : kVerbs)
+            out.push_back(i.verb);
+        return out;
+    }();
+    return verbs;
+}
+
 const std::vector<std::string_view>& fact_keys() {
     static const std::vector<std::string_view> keys{
         "summary", "occurred", "affected",    "personal-data", "data-items",

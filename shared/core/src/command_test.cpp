@@ -113,6 +113,11 @@ TEST_CASE("the reports' commands: facts by key, lessons, improvements, reports s
     CHECK(parse_command("reported police").error().message.find("unknown report") !=
           std::string::npos);
     CHECK(help_text().find("fact keys: summary") != std::string::npos);
+    // Every verb once, each with its usage in help (the board's buttons are built from it).
+    CHECK(all_verbs().size() == 17);
+    CHECK(all_verbs().front() == Verb::kAck);
+    for (const Verb v : all_verbs())
+        CHECK(help_text().find(std::string(usage(v))) != std::string::npos);
     // Who may: facts, lessons and plans are a responder's; a report submitted, a commander's.
     CHECK(required_permission(Verb::kFact) == Permission::kResponder);
     CHECK(required_permission(Verb::kWent) == Permission::kResponder);

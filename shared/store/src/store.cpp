@@ -7,10 +7,11 @@ namespace sonae::store {
 namespace {
 
 const redis::Script kCommit(R"lua(
--- KEYS: incident, timeline, timers, processed, outbox, outboxes, incidents, open
+-- KEYS: incident, timeline, timers, processed, outbox, outboxes, incidents, open, board stream
 -- ARGV: expected version, state, processed ttl, incident id, opened_at, open flag, outbox member,
 --       now, #timeline, #timer adds, #timer removals, #outbox, #dedup releases,
---       expected timeline head, new timeline head, then the lists, then the timer wake channel.
+--       expected timeline head, new timeline head, then the lists, then the tenant and the timer
+--       wake channel.
 local ver = tonumber(redis.call('HGET', KEYS[1], 'ver') or '0')
 if ver ~= tonumber(ARGV[1]) then return {0, ver} end
 if ARGV[3] ~= '0' and redis.call('EXISTS', KEYS[4]) == 1 then return {2, ver} end
@@ -57,6 +58,7 @@ end
 if ARGV[3] ~= '0' then redis.call('SET', KEYS[4], '1', 'EX', ARGV[3]) end
 redis.call('ZADD', KEYS[7], 'NX', ARGV[5], ARGV[4])
 if ARGV[6] == '1' then redis.call('SADD', KEYS[8], ARGV[4]) else redis.call('SREM', KEYS[8], ARGV[4]) end
+redis.call('XADD', KEYS[9], 'MAXLEN', '~', '1000', '*', 't', ARGV[#ARGV - 1], 'i', ARGV[4])
 return {1, ver + 1}
 )lua");
 
@@ -98,9 +100,9 @@ return {0, id, st[1], st[2], st[3], joined}
 
 const redis::Script kAppend(R"lua(
 -- A change of the timeline alone (deliveries, refusals, answers), chained like kCommit's.
--- KEYS: incident, timeline, processed, outbox, outboxes
+-- KEYS: incident, timeline, processed, outbox, outboxes, board stream
 -- ARGV: expected head, new head, processed ttl ('0': no marker), outbox member, now, #entries,
---       #outbox, then the entries and the outbox messages.
+--       #outbox, then the entries and the outbox messages, then the tenant and the incident.
 local head = redis.call('HGET', KEYS[1], 'tlh') or ''
 if head ~= ARGV[1] then return {0, head} end
 if ARGV[3] ~= '0' and redis.call('EXISTS', KEYS[3]) == 1 then return {2, head} end
@@ -110,6 +112,7 @@ for k = 1, tonumber(ARGV[6]) do args[#args + 1] = ARGV[i]; i = i + 1 end
 if #args > 0 then
   redis.call('RPUSH', KEYS[2], unpack(args))
   redis.call('HSET', KEYS[1], 'tlh', ARGV[2])
+  redis.call('XADD', KEYS[6], 'MAXLEN', '~', '1000', '*', 't', ARGV[#ARGV - 1], 'i', ARGV[#ARGV])
 end
 args = {}
 for k = 1, tonumber(ARGV[7]) do args[#args + 1] = ARGV[i]; i = i + 1 end
@@ -290,7 +293,8 @@ CommitOutcome IncidentStore::commit(const Commit& c) {
         keys_.outbox(c.tenant, c.processed_id.empty() ? "-" : c.processed_id),
         keys_.outboxes(),
         keys_.incidents(c.tenant),
-        keys_.open(c.tenant)};
+        keys_.open(c.tenant),
+        keys_.board()};
     std::vector<std::string> adds, removes;
     for (const auto& t : tr.timers) {
         const std::string member = TimerMember{inc.tenant, inc.id, t.id}.str();
@@ -328,6 +332,7 @@ CommitOutcome IncidentStore::commit(const Commit& c) {
         args.push_back(keys_.dedup(c.tenant, k));
     if (!c.release_group.empty())
         args.push_back(keys_.group(c.tenant, c.release_group));
+    args.push_back(c.tenant);
     args.push_back(keys_.timer_wake());
     // Chained from the head the caller loaded; when a delivery record or another writer moved
     // it meanwhile, the script says so and the entries are chained again from the new head.
@@ -367,10 +372,12 @@ namespace {
 redis::Connection::EvalCall append_call(const Keys& keys, const Append& a,
                                         const std::string& head) {
     redis::Connection::EvalCall call;
-    call.keys = {keys.incident(a.tenant, a.incident), keys.timeline(a.tenant, a.incident),
+    call.keys = {keys.incident(a.tenant, a.incident),
+                 keys.timeline(a.tenant, a.incident),
                  keys.processed(a.tenant, a.processed_id.empty() ? "-" : a.processed_id),
                  keys.outbox(a.tenant, a.processed_id.empty() ? "-" : a.processed_id),
-                 keys.outboxes()};
+                 keys.outboxes(),
+                 keys.board()};
     call.args = {head,
                  "",
                  a.processed_id.empty() ? "0" : std::to_string(a.processed_ttl_s),
@@ -386,6 +393,8 @@ redis::Connection::EvalCall append_call(const Keys& keys, const Append& a,
     call.args[1] = h;
     for (const auto& m : a.outbox)
         call.args.push_back(core::to_json(m).dump());
+    call.args.push_back(a.tenant);
+    call.args.push_back(a.incident);
     return call;
 }
 

@@ -60,6 +60,8 @@ struct Command {
 
 std::string_view to_string(Verb v);
 std::string_view usage(Verb v);
+// Every verb, in the order help lists them.
+const std::vector<Verb>& all_verbs();
 std::string help_text();
 
 // Parses one command line. Leading "/sonae" or "sonae" is ignored.

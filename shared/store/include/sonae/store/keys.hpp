@@ -95,6 +95,10 @@ struct Keys {
     // ZSET "<tenant>|<incident>|<timer>" by due time (ms); and leases of firings in progress
     std::string timers() const { return prefix + ":timers"; }
     std::string timer_leases() const { return prefix + ":timers:leased"; }
+    // STREAM of changes for the live board (gateway /v1/stream): one entry {t: tenant, i:
+    // incident} per commit or timeline append, trimmed to about the last 1,000 (Lua in store.cpp).
+    // Global and capped: its memory does not grow with the number of incidents.
+    std::string board() const { return prefix + ":board"; }
     // Pub/sub channel: a deadline (ms) earlier than every pending one was scheduled
     std::string timer_wake() const { return prefix + ":timers:wake"; }
     // STRING marker: notification delivered to a channel ("1"), or refused by it for good
