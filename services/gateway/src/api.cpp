@@ -633,15 +633,14 @@ asio::awaitable<http::Response> Api::stream(const api::Principal& who, const Par
             body += event(r.last, "reset", json::object());
             break;
         }
-        // The newest change of each incident the caller sees, in order.
+        // The newest change of each incident the caller sees, oldest first.
         std::vector<const BoardFeed::Change*> seen;
-        for (const auto& c : r.changes) {
-            if (!who.sees(c.tenant))
-                continue;
-            std::erase_if(seen,
-                          [&](const BoardFeed::Change* s) { return s->incident == c.incident; });
-            seen.push_back(&c);
+        std::set<std::string_view> incidents;
+        for (auto c = r.changes.rbegin(); c != r.changes.rend(); ++c) {
+            if (who.sees(c->tenant) && incidents.insert(c->incident).second)
+                seen.push_back(&*c);
         }
+        std::reverse(seen.begin(), seen.end());
         if (!r.changes.empty())
             since = r.last;  // past the changes of other tenants too
         for (const BoardFeed::Change* c : seen)

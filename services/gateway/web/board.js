@@ -312,15 +312,19 @@ async function load() {
 // ---- RTO countdowns ----------------------------------------------------------------------------
 
 // A countdown of one service's RTO, anchored to this browser's clock when it was read; it is
-// repainted every second (tick) and read again on every change.
-function clock(svc, readAt) {
+// repainted every second (tick) and read again on every change. A drill's clock runs `rate`
+// times as fast as the wall clock (its speed).
+function clock(svc, readAt, rate = 1) {
   const el = h('div', { class: 'clock', 'data-service': svc.id });
+  const ms = (seconds) => (seconds === null || seconds === undefined ? null : seconds * 1000);
   el.clock = {
     name: svc.name || svc.id,
     state: svc.state,
     rto: (svc.rto_seconds || 0) * 1000,
-    deadline: svc.time_left_seconds === null || svc.time_left_seconds === undefined ? null : readAt + svc.time_left_seconds * 1000,
-    threshold: svc.threshold_left_seconds === null || svc.threshold_left_seconds === undefined ? null : readAt + svc.threshold_left_seconds * 1000,
+    readAt,
+    rate,
+    left: ms(svc.time_left_seconds),            // when read
+    threshold: ms(svc.threshold_left_seconds),  // when read
     fired: (svc.escalations || []).length > 0,
     predicted: !!svc.breach_predicted,
   };
@@ -331,18 +335,18 @@ function clock(svc, readAt) {
 function paintClock(el) {
   const c = el.clock;
   const t = tr();
-  const now = Date.now();
+  const passed = (Date.now() - c.readAt) * c.rate;
   let kind = 'idle';
   let used = 0;
   let left = null;
   if (c.state === 'recovered') {
     kind = 'recovered';
     used = 1;
-  } else if (c.deadline !== null && c.rto > 0) {
-    left = c.deadline - now;
+  } else if (c.left !== null && c.rto > 0) {
+    left = c.left - passed;
     used = Math.min(1, Math.max(0, 1 - left / c.rto));
     if (left < 0 || c.state === 'breached') kind = 'breach';
-    else if ((c.threshold !== null && now >= c.threshold) || c.fired) kind = 'warn';
+    else if ((c.threshold !== null && c.threshold - passed <= 0) || c.fired) kind = 'warn';
     else kind = 'ok';
   }
   el.dataset.state = kind;
@@ -352,10 +356,10 @@ function paintClock(el) {
     class: 'bar', role: 'meter', 'aria-label': `${c.name} ${t.rto}`,
     'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': Math.round(used * 100),
     'aria-valuetext': `${t.clock[kind]} ${timeText}`,
-  }, h('div', { class: 'used', style: null }));
+  }, h('div', { class: 'used' }));
   bar.firstChild.style.width = `${Math.round(used * 100)}%`;
-  if (c.threshold !== null && c.deadline !== null && c.rto > 0) {
-    const at = (c.threshold - (c.deadline - c.rto)) / c.rto;
+  if (c.threshold !== null && c.left !== null && c.rto > 0) {
+    const at = (c.threshold - (c.left - c.rto)) / c.rto;
     const mark = h('div', { class: 'mark', title: t.threshold });
     mark.style.left = `${Math.min(100, Math.max(0, at * 100))}%`;
     bar.append(mark);
@@ -388,13 +392,13 @@ function badges(i) {
   ];
 }
 
-function card(i, readAt) {
+function card(i, readAt, rate = 1) {
   const t = tr();
   return h('li', { class: `card sev-${i.severity}${i.exercise ? ' drill' : ''}`, 'data-incident': i.id },
     h('h3', {}, h('a', { href: `#/incident/${encodeURIComponent(i.id)}` }, i.title)),
     h('div', { class: 'meta' }, badges(i), h('span', {}, i.id),
       h('span', { 'data-opened': i.opened_at }, t.age(duration(serverNow() - Date.parse(i.opened_at))))),
-    i.services.map((s) => clock(s, readAt)));
+    i.services.map((s) => clock(s, readAt, rate)));
 }
 
 function byUrgency(a, b) {
@@ -429,7 +433,7 @@ function renderBoard() {
     drill.length ? h('ul', { class: 'cards' }, drill.sort(byUrgency).map((i) => card(i, state.listAt))) : null,
     state.drills.map((d) => h('section', { 'data-exercise': d.id },
       h('h3', {}, `${t.liveDrills}: ${d.title} (${d.id}, ${d.state})`),
-      h('ul', { class: 'cards' }, (d.incidents || []).map((i) => card({ ...i, exercise: true }, state.listAt))))));
+      h('ul', { class: 'cards' }, (d.incidents || []).map((i) => card({ ...i, exercise: true }, state.listAt, d.speed || 1))))));
   const view = $('#view');
   view.replaceChildren(h('div', { class: 'columns' }, incidents, services), drills);
 }
