@@ -5,6 +5,8 @@
 #include <limits>
 #include <variant>
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/field.hpp>
 #include <spdlog/spdlog.h>
@@ -623,7 +625,10 @@ asio::awaitable<http::Response> Api::stream(const api::Principal& who, const Par
     auto event = [](const std::string& id, const std::string& name, const json& data) {
         return "id: " + id + "\nevent: " + name + "\ndata: " + http::dump_json(data) + "\n\n";
     };
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(*wait_s);
+    // One timer for the whole wait: its expiry is the deadline (BoardFeed::wait).
+    const auto timer = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor,
+                                                            std::chrono::seconds(*wait_s));
+    bool expired = false;
     std::string body = "retry: 1000\n";
     for (;;) {
         BoardFeed::Read r = board_feed_->read(since);
@@ -645,14 +650,12 @@ asio::awaitable<http::Response> Api::stream(const api::Principal& who, const Par
             since = r.last;  // past the changes of other tenants too
         for (const BoardFeed::Change* c : seen)
             body += event(c->id, "change", {{"tenant", c->tenant}, {"incident", c->incident}});
-        const auto now = std::chrono::steady_clock::now();
-        if (!seen.empty() || now >= deadline || board_feed_->stopping()) {
+        if (!seen.empty() || expired || board_feed_->stopping()) {
             if (seen.empty())
                 body += event(since, "idle", json::object());
             break;
         }
-        co_await board_feed_->wait(
-            r.generation, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now));
+        expired = co_await board_feed_->wait(r.generation, timer);
     }
     http::Response res{http::Status::ok, version};
     res.set(bhttp::field::content_type, "text/event-stream; charset=utf-8");

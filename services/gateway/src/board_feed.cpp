@@ -6,7 +6,6 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
@@ -102,18 +101,19 @@ BoardFeed::Read BoardFeed::read(const std::string& cursor) const {
     return out;
 }
 
-asio::awaitable<void> BoardFeed::wait(std::uint64_t generation, std::chrono::milliseconds timeout) {
-    auto timer = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor, timeout);
+asio::awaitable<bool> BoardFeed::wait(std::uint64_t generation,
+                                      std::shared_ptr<asio::steady_timer> timer) {
     {
         std::lock_guard lock(mu_);
         if (generation_ != generation || stopping_)
-            co_return;
+            co_return false;
         waiters_.insert(timer);
     }
     boost::system::error_code ec;
     co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
     std::lock_guard lock(mu_);
     waiters_.erase(timer);
+    co_return !ec;  // operation_aborted: woken by a change or stop()
 }
 
 void BoardFeed::run() {

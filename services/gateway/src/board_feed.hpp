@@ -53,10 +53,13 @@ class BoardFeed {
 
     // The changes after `cursor` (empty: none, the answer is a reset naming the newest id).
     Read read(const std::string& cursor) const;
-    // Until the feed moved past `generation`, `timeout` passed or stop(). The caller's executor
-    // must be a strand (the HTTP server's connections are), so that a wake-up is never lost
-    // between registering and waiting.
-    boost::asio::awaitable<void> wait(std::uint64_t generation, std::chrono::milliseconds timeout);
+    // Until the feed moved past `generation`, `timer` expired or stop(); true when the timer
+    // expired. A request keeps one timer for its whole wait: a wake-up cancels the wait, not the
+    // expiry, so the next wait on it ends at the same time. The timer's executor must be a strand
+    // (the HTTP server's connections are), so that a wake-up is never lost between registering
+    // and waiting.
+    boost::asio::awaitable<bool> wait(std::uint64_t generation,
+                                      std::shared_ptr<boost::asio::steady_timer> timer);
     bool stopping() const;
 
     // "<ms>-<seq>", as Redis writes stream ids.

@@ -163,10 +163,7 @@ http::Response Gateway::reject(const std::string& source, const core::Error& e, 
 }
 
 std::vector<RouteSpec> Gateway::routes() {
-    std::vector<RouteSpec> out{{"GET", "/"},
-                               {"GET", "/board.js"},
-                               {"GET", "/board.css"},
-                               {"GET", "/healthz"},
+    std::vector<RouteSpec> out{{"GET", "/healthz"},
                                {"GET", "/readyz"},
                                {"GET", "/metrics"},
                                {"POST", "/v1/events/{source}"},
@@ -174,6 +171,8 @@ std::vector<RouteSpec> Gateway::routes() {
     for (const char* chat :
          {"slack", "slack/interactive", "mattermost", "mattermost/action", "teams", "lineworks"})
         out.push_back({"POST", std::string("/v1/chatops/") + chat});
+    for (const Asset& a : kAssets)
+        out.push_back({"GET", a.path});
     const auto& api = Api::routes();
     out.insert(out.end(), api.begin(), api.end());
     return out;
@@ -237,17 +236,7 @@ asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
     const std::string query(qpos == std::string_view::npos ? std::string_view{}
                                                            : target.substr(qpos + 1));
     http::Response res;
-    const auto asset = std::find_if(kAssets.begin(), kAssets.end(),
-                                    [&](const Asset& a) { return path == a.path; });
-    if (asset != kAssets.end()) {
-        if (req.method() == bhttp::verb::get) {
-            res = asset_response(*asset, req.version());
-        } else {
-            res =
-                error_response({core::ErrorCode::kMethodNotAllowed, "use GET", ""}, req.version());
-            res.set(bhttp::field::allow, "GET");
-        }
-    } else if (path == "/healthz") {
+    if (path == "/healthz") {
         res = http::json_response(http::Status::ok, R"({"status":"ok"})", req.version());
     } else if (path == "/readyz") {
         res = readyz(req.version());
@@ -272,6 +261,17 @@ asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
         res = co_await enqueue(req);
     } else if (path.rfind("/v1/chatops/", 0) == 0) {
         res = co_await chat(req, path.substr(12));
+    } else if (const auto asset = std::find_if(kAssets.begin(), kAssets.end(),
+                                               [&](const Asset& a) { return path == a.path; });
+               asset != kAssets.end()) {
+        // The board's files, after the ingest routes: those stay the shortest way through.
+        if (req.method() == bhttp::verb::get) {
+            res = asset_response(*asset, req.version());
+        } else {
+            res =
+                error_response({core::ErrorCode::kMethodNotAllowed, "use GET", ""}, req.version());
+            res.set(bhttp::field::allow, "GET");
+        }
     } else {
         std::optional<http::Response> api = co_await api_.handle(req, path, query);
         if (api) {
