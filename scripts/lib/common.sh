@@ -83,11 +83,16 @@ sonae_build() {
 
 port_in_use() { ss -Htln "sport = :$1" 2>/dev/null | grep -q .; }
 
+# A port no socket uses, from below the kernel's ephemeral range (above it if that range starts
+# low): a port handed out from inside that range can be taken by any outbound connection before
+# its server binds it, as a broker's distribution port once was in CI.
 free_port() {
-  local p
+  local eph_low eph_high lo hi p
+  read -r eph_low eph_high < /proc/sys/net/ipv4/ip_local_port_range
+  if [ "$eph_low" -gt 11024 ]; then lo=10000; hi=$((eph_low - 1)); else lo=$((eph_high + 1)); hi=65535; fi
   for _ in $(seq 1 200); do
-    p=$(( 20000 + RANDOM % 40000 ))
-    port_in_use "$p" || { echo "$p"; return 0; }
+    p=$(( lo + (RANDOM * 32768 + RANDOM) % (hi - lo + 1) ))
+    ss -Htan "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return 0; }
   done
   die "no free port found"
 }
@@ -102,9 +107,13 @@ spawn() {
 
 wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
   local limit="$1" what="$2"; shift 2
-  local deadline=$(( $(date +%s) + limit ))
+  wait_until "$limit" "$@" || die "$what did not answer within ${limit}s"
+}
+
+wait_until() {  # wait_until SECONDS COMMAND...: 0 once COMMAND succeeds, 1 after SECONDS
+  local deadline=$(( $(date +%s) + $1 )); shift
   until "$@" >/dev/null 2>&1; do
-    [ "$(date +%s)" -ge "$deadline" ] && die "$what did not answer within ${limit}s"
+    [ "$(date +%s)" -ge "$deadline" ] && return 1
     sleep 0.2
   done
 }
@@ -140,9 +149,7 @@ start_redis() {
 # DATA_DIR/ctl then runs a CLI tool against the node, e.g. `ctl rabbitmqctl cluster_status`.
 start_rabbitmq() {
   local dir="$1" port="$2"
-  local dist epmd node
-  dist=$(free_port); epmd="${SONAE_RABBITMQ_EPMD_PORT:-$(free_port)}"
-  node="sonae${port}@localhost"
+  local node="sonae${port}@localhost"
   mkdir -p "$dir/mnesia" "$dir/log"
   printf '[].\n' > "$dir/enabled_plugins"
   : > "$dir/rabbitmq-env.conf"
@@ -163,36 +170,64 @@ start_rabbitmq() {
     chmod 400 "$dir/.erlang.cookie"
   fi
   as_root chown -R rabbitmq:rabbitmq "$dir"
-  local -a envs=(
-    HOME="$dir" ERL_EPMD_PORT="$epmd"
-    RABBITMQ_NODENAME="$node" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT="$port"
-    RABBITMQ_DIST_PORT="$dist" RABBITMQ_MNESIA_BASE="$dir/mnesia" RABBITMQ_LOG_BASE="$dir/log"
-    RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins" RABBITMQ_CONF_ENV_FILE="$dir/rabbitmq-env.conf"
-    RABBITMQ_CONFIG_FILE="$dir/rabbitmq.conf" RABBITMQ_PID_FILE="$dir/rabbitmq.pid"
-    # Idle Erlang schedulers spin by default, taking CPU from Redis and sonae on a small box
-    # (SONAE_RABBITMQ_ERL_ARGS replaces these flags, e.g. empty to compare).
-    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="${SONAE_RABBITMQ_ERL_ARGS-+sbwt none +sbwtdcpu none +sbwtdio none}"
-  )
   local -a as_rabbit
   if [ "$(id -u)" -eq 0 ]; then as_rabbit=(runuser -u rabbitmq --); else as_rabbit=(sudo -n -u rabbitmq); fi
-  # Our own epmd in the foreground of our process group: the node's would daemonize and linger.
-  [ -n "${SONAE_RABBITMQ_EPMD_PORT:-}" ] ||
-    spawn "$dir/log/epmd.log" "${as_rabbit[@]}" env ERL_EPMD_PORT="$epmd" epmd -port "$epmd" >/dev/null
-  # A node started before its epmd listens fails with 'nodistribution' (seen in the fault suite).
-  wait_for 10 "epmd on port $epmd" port_in_use "$epmd"
-  spawn "$dir/log/server.log" "${as_rabbit[@]}" env "${envs[@]}" /usr/lib/rabbitmq/bin/rabbitmq-server >/dev/null
-  # The CLI tools need the node's epmd, cookie (its HOME) and name.
-  {
-    printf '#!/bin/bash\n# ctl TOOL ARGS...: rabbitmqctl, rabbitmq-queues or rabbitmq-diagnostics against %s\n' "$node"
-    printf 'tool="$1"; shift\nexec'
-    printf ' %q' "${as_rabbit[@]}" env HOME="$dir" ERL_EPMD_PORT="$epmd"
-    printf ' "/usr/lib/rabbitmq/bin/$tool" -n %q "$@"\n' "$node"
-  } | as_root tee "$dir/ctl" >/dev/null
-  as_root chmod 755 "$dir/ctl"
-  SONAE_RABBIT_ENV=("${envs[@]}")
-  SONAE_RABBIT_NODE="$node"
-  wait_for 90 "rabbitmq on port $port" amqp_answers "$port"
+  # The distribution and epmd ports are ours to pick, and another process may bind one between
+  # the pick and the node's start (the boot then fails with dist_port_already_used): such a boot
+  # is tried again on other ports.
+  local attempt dist epmd epmd_pg server_pg
+  local -a envs
+  for attempt in 1 2 3; do
+    dist=$(free_port); epmd="${SONAE_RABBITMQ_EPMD_PORT:-$(free_port)}"
+    envs=(
+      HOME="$dir" ERL_EPMD_PORT="$epmd"
+      RABBITMQ_NODENAME="$node" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT="$port"
+      RABBITMQ_DIST_PORT="$dist" RABBITMQ_MNESIA_BASE="$dir/mnesia" RABBITMQ_LOG_BASE="$dir/log"
+      RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins" RABBITMQ_CONF_ENV_FILE="$dir/rabbitmq-env.conf"
+      RABBITMQ_CONFIG_FILE="$dir/rabbitmq.conf" RABBITMQ_PID_FILE="$dir/rabbitmq.pid"
+      # Idle Erlang schedulers spin by default, taking CPU from Redis and sonae on a small box
+      # (SONAE_RABBITMQ_ERL_ARGS replaces these flags, e.g. empty to compare).
+      RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="${SONAE_RABBITMQ_ERL_ARGS-+sbwt none +sbwtdcpu none +sbwtdio none}"
+    )
+    # Our own epmd in the foreground of our process group: the node's would daemonize and linger.
+    epmd_pg=""
+    if [ -z "${SONAE_RABBITMQ_EPMD_PORT:-}" ]; then
+      spawn "$dir/log/epmd.log" "${as_rabbit[@]}" env ERL_EPMD_PORT="$epmd" epmd -port "$epmd" >/dev/null
+      epmd_pg="${SONAE_PGIDS[-1]}"
+    fi
+    # A node started before its epmd listens fails with 'nodistribution' (seen in the fault suite).
+    if ! wait_until 10 port_in_use "$epmd"; then
+      [ -z "$epmd_pg" ] || as_root kill -TERM -- "-$epmd_pg" 2>/dev/null || true
+      log "epmd on port $epmd did not answer within 10s (attempt $attempt of 3)"
+      continue
+    fi
+    spawn "$dir/log/server.log" "${as_rabbit[@]}" env "${envs[@]}" /usr/lib/rabbitmq/bin/rabbitmq-server >/dev/null
+    server_pg="${SONAE_PGIDS[-1]}"
+    # Up when it answers AMQP; failed when its process ended first.
+    wait_until 90 amqp_up_or_gone "$port" "$server_pg" || die "rabbitmq on port $port did not answer within 90s"
+    if amqp_answers "$port" 2>/dev/null; then
+      # The CLI tools need the node's epmd, cookie (its HOME) and name.
+      {
+        printf '#!/bin/bash\n# ctl TOOL ARGS...: rabbitmqctl, rabbitmq-queues or rabbitmq-diagnostics against %s\n' "$node"
+        printf 'tool="$1"; shift\nexec'
+        printf ' %q' "${as_rabbit[@]}" env HOME="$dir" ERL_EPMD_PORT="$epmd"
+        printf ' "/usr/lib/rabbitmq/bin/$tool" -n %q "$@"\n' "$node"
+      } | as_root tee "$dir/ctl" >/dev/null
+      as_root chmod 755 "$dir/ctl"
+      SONAE_RABBIT_ENV=("${envs[@]}")
+      SONAE_RABBIT_NODE="$node"
+      return 0
+    fi
+    as_root kill -TERM -- "-$server_pg" 2>/dev/null || true
+    [ -z "$epmd_pg" ] || as_root kill -TERM -- "-$epmd_pg" 2>/dev/null || true
+    log "rabbitmq on port $port stopped while booting (attempt $attempt of 3): $(grep -o 'ERROR: .*' "$dir/log/server.log" | tail -1)"
+  done
+  die "rabbitmq on port $port did not start in 3 attempts (logs in $dir/log)"
 }
+
+# amqp_up_or_gone PORT PID: the broker answers on PORT, or its process PID has ended.
+# (/proc, not kill -0: the process is sudo's, which a user may not signal.)
+amqp_up_or_gone() { amqp_answers "$1" || [ ! -e "/proc/$2" ]; }
 
 sonae_cleanup() {
   local pg

@@ -7,8 +7,11 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <random>
+#include <set>
 #include <sstream>
+#include <stdexcept>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -50,11 +53,37 @@ std::string unique_name(const std::string& stem) {
     return os.str();
 }
 
+// A port from below the kernel's ephemeral range (above it if that range starts low), never
+// the same twice in one process. A port the kernel hands out for port 0 lies inside that range,
+// where any outbound connection may take it before the test's server binds it: a private
+// broker's once was (scripts/lib/common.sh picks its ports the same way).
 int free_port() {
+    static std::mutex mutex;
+    static std::set<int> given;
+    static std::mt19937 rng(std::random_device{}());
+    int eph_low = 32768, eph_high = 60999;
+    std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> eph_low >> eph_high;
+    const bool below = eph_low > 11024;
+    std::uniform_int_distribution<int> pick(below ? 10000 : eph_high + 1,
+                                            below ? eph_low - 1 : 65535);
+    const std::lock_guard lock(mutex);
     boost::asio::io_context ioc;
-    boost::asio::ip::tcp::acceptor a(
-        ioc, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
-    return a.local_endpoint().port();
+    for (int attempt = 0; attempt < 1000; ++attempt) {
+        const int port = pick(rng);
+        if (given.count(port) != 0)
+            continue;
+        boost::asio::ip::tcp::acceptor a(ioc);
+        boost::system::error_code ec;
+        a.open(boost::asio::ip::tcp::v4(), ec);
+        if (!ec)
+            a.bind({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)},
+                   ec);
+        if (!ec) {
+            given.insert(port);
+            return port;
+        }
+    }
+    throw std::runtime_error("free_port: no free port found");
 }
 
 std::string read_file(const std::string& path) {
