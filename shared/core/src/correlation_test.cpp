@@ -195,8 +195,18 @@ TEST_CASE(
     CHECK(opened.data["playbook"] == "pay");
     CHECK(opened.data["selected_by"] == "service");
     CHECK(opened.data["service"] == "payments");
+    CHECK(opened.data["reason"] == s.reason);
     CHECK(opened.text.find(s.reason) != std::string::npos);
     CHECK_FALSE(opened.data.contains("group"));
+
+    // The default's reason is the same words every time: in the text, not in the data.
+    const Selection d = lib.engine->choose(mail);
+    auto dtr = lib.engine->open(mail, *d.playbook, "INC-20260401-0002", 0, OpenContext{d, ""});
+    REQUIRE(dtr);
+    const TimelineEntry& dopened = dtr->timeline.front();
+    CHECK(dopened.data["selected_by"] == "default");
+    CHECK_FALSE(dopened.data.contains("reason"));
+    CHECK(dopened.text.find(d.reason) != std::string::npos);
 }
 
 TEST_CASE(

@@ -304,7 +304,9 @@ void Run::open(const Event& e, const std::string& id, const OpenContext& context
     json opened = {{"playbook", pb_.id}, {"version", pb_.version}, {"event", e.id}};
     if (!context.selection.by.empty()) {
         opened["selected_by"] = context.selection.by;
-        if (context.selection.by != "match")  // a match explains itself (and every byte is kept)
+        // A match explains itself, and the default's reason is always the same words (in the
+        // text): only a service's choice keeps its reason here (every byte is kept, per incident).
+        if (context.selection.by == "service")
             opened["reason"] = context.selection.reason;
         if (!context.selection.service.empty())
             opened["service"] = context.selection.service;
