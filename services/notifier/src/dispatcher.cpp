@@ -410,8 +410,9 @@ void Dispatcher::on_response(const std::string& key, const http::ClientResponse&
                                   {{"notification", n.id},
                                    {"channel", ch},
                                    {"status", r.status},
-                                   {"attempt", job.attempt},
-                                   {"redacted", w.redacted}}};
+                                   {"attempt", job.attempt}}};
+            if (w.redacted)  // only then: the entry is kept for every delivery of every incident
+                e.data["redacted"] = true;
             const bool delivered = outcome == Outcome::kDelivered;
             bool refused = false;
             const char* counted = "failed";

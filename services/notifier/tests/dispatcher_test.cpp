@@ -370,6 +370,17 @@ TEST_CASE("e-mail reaches a real SMTP server: decoded Japanese subject, text/pla
                               "delivered opened to lgwan-mail (redacted)") == 1;
         },
         10s));
+    // The entry's data says so; a delivery in full carries no "redacted" at all.
+    const auto delivery = [&](const std::string& incident) {
+        for (const auto& e : b.reader.timeline("default", incident)) {
+            if (e["kind"] == "delivery")
+                return e["data"];
+        }
+        return json();
+    };
+    CHECK(delivery(secret.incident_id).value("redacted", false));
+    CHECK(test::wait_until([&] { return delivery(n.incident_id).is_object(); }, 10s));
+    CHECK_FALSE(delivery(n.incident_id).contains("redacted"));
 }
 
 TEST_CASE("a command's answer goes back to the response_url it came from, once") {

@@ -199,14 +199,15 @@ TEST_CASE(
     CHECK(opened.text.find(s.reason) != std::string::npos);
     CHECK_FALSE(opened.data.contains("group"));
 
-    // The default's reason is the same words every time: in the text, not in the data.
+    // The default's reason is the same words every time: the text names the default instead.
     const Selection d = lib.engine->choose(mail);
     auto dtr = lib.engine->open(mail, *d.playbook, "INC-20260401-0002", 0, OpenContext{d, ""});
     REQUIRE(dtr);
     const TimelineEntry& dopened = dtr->timeline.front();
     CHECK(dopened.data["selected_by"] == "default");
     CHECK_FALSE(dopened.data.contains("reason"));
-    CHECK(dopened.text.find(d.reason) != std::string::npos);
+    CHECK(dopened.text.find("with the default playbook generic: spam") != std::string::npos);
+    CHECK(dopened.text.find(d.reason) == std::string::npos);
 }
 
 TEST_CASE(

@@ -304,8 +304,9 @@ void Run::open(const Event& e, const std::string& id, const OpenContext& context
     json opened = {{"playbook", pb_.id}, {"version", pb_.version}, {"event", e.id}};
     if (!context.selection.by.empty()) {
         opened["selected_by"] = context.selection.by;
-        // A match explains itself, and the default's reason is always the same words (in the
-        // text): only a service's choice keeps its reason here (every byte is kept, per incident).
+        // A match explains itself, and the default's reason is always the same words (the text
+        // names the default): only a service's choice keeps its reason (every byte is kept, per
+        // incident).
         if (context.selection.by == "service")
             opened["reason"] = context.selection.reason;
         if (!context.selection.service.empty())
@@ -315,11 +316,12 @@ void Run::open(const Event& e, const std::string& id, const OpenContext& context
         opened["group"] = context.group;
     if (e.occurred_at)  // when it happened, as the source saw it (the reports' 発生日時)
         opened["occurred_at"] = format_timestamp(*e.occurred_at);
+    // The default needs no more words than its name; a service's choice says which and why.
     timeline("opened",
-             "opened from " + e.source + " with playbook " + pb_.id + ": " + e.title +
-                 (context.selection.by == "service" || context.selection.by == "default"
-                      ? " (" + context.selection.reason + ")"
-                      : ""),
+             "opened from " + e.source + " with " +
+                 (context.selection.by == "default" ? "the default playbook " : "playbook ") +
+                 pb_.id + ": " + e.title +
+                 (context.selection.by == "service" ? " (" + context.selection.reason + ")" : ""),
              std::move(opened), "source:" + e.source);
     const std::size_t entry = tr_.timeline.size() - 1;
     opening_ = entry;
