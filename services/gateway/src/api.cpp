@@ -149,6 +149,11 @@ const core::Library* Api::library(const std::string& tenant) const {
     return it == libraries_->end() ? nullptr : it->second.get();
 }
 
+const core::Playbook* Api::playbook_of(const core::Incident& i) const {
+    const core::Library* lib = library(i.tenant);
+    return lib != nullptr ? lib->playbooks.find(i.playbook_id) : nullptr;
+}
+
 asio::awaitable<core::Result<api::Principal>> Api::authenticate(const http::Request& req) {
     const auto header = req.find(bhttp::field::authorization);
     const auto token =
@@ -335,12 +340,8 @@ asio::awaitable<http::Response> Api::list_incidents(const api::Principal& who, c
               [](const auto& a, const auto& b) { return api::newer(a.first, b.first); });
     const core::TimePoint now = clock_.now();
     json items = json::array();
-    for (std::size_t i = 0; i < found.size() && i < f.limit; ++i) {
-        const core::Incident& inc = found[i].second;
-        const core::Library* lib = library(inc.tenant);
-        items.push_back(api::incident_summary(
-            inc, now, lib != nullptr ? lib->playbooks.find(inc.playbook_id) : nullptr));
-    }
+    for (std::size_t i = 0; i < found.size() && i < f.limit; ++i)
+        items.push_back(api::incident_summary(found[i].second, now, playbook_of(found[i].second)));
     json next = nullptr;
     if (found.size() > f.limit) {
         const auto& last = found[f.limit - 1].first;
@@ -377,9 +378,7 @@ asio::awaitable<http::Response> Api::incident(const api::Principal& who, const s
     if (!*found)
         co_return no_incident(id, version);
     const core::Incident& i = (*found)->first;
-    const core::Library* lib = library(i.tenant);
-    const core::Playbook* pb = lib != nullptr ? lib->playbooks.find(i.playbook_id) : nullptr;
-    co_return ok(api::incident_detail(i, pb, (*found)->second), version);
+    co_return ok(api::incident_detail(i, playbook_of(i), (*found)->second), version);
 }
 
 asio::awaitable<http::Response> Api::timeline(const api::Principal& who, const std::string& id,

@@ -112,6 +112,8 @@ class Api {
     core::Result<std::vector<std::string>> tenants_for(const api::Principal& who,
                                                        const Params& query) const;
     const core::Library* library(const std::string& tenant) const;
+    // The playbook an incident runs, if its tenant's library still loads it.
+    const core::Playbook* playbook_of(const core::Incident& i) const;
 
     const config::Config& config_;
     const core::Libraries* libraries_;

@@ -293,11 +293,8 @@ asio::awaitable<http::Response> Api::exercise(const api::Principal& who, const s
     out["plan_items"] = d.exercise.plan.size();
     out["plan_items_due"] = due;
     json incidents = json::array();
-    for (const auto& i : d.incidents) {
-        const core::Library* lib = library(i.tenant);
-        incidents.push_back(api::incident_summary(
-            i, drill_now, lib != nullptr ? lib->playbooks.find(i.playbook_id) : nullptr));
-    }
+    for (const auto& i : d.incidents)
+        incidents.push_back(api::incident_summary(i, drill_now, playbook_of(i)));
     out["incidents"] = incidents;
     out["timeline"] = d.own_timeline;
     co_return ok(out, version);
