@@ -122,6 +122,7 @@ void BoardFeed::run() {
         try {
             redis::Connection conn(settings_);
             conn.connect();
+            warned = false;  // the next outage is worth a warning again
             follow(conn);
         } catch (const std::exception& e) {
             if (!warned)
