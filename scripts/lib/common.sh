@@ -203,17 +203,18 @@ start_rabbitmq() {
     fi
     spawn "$dir/log/server.log" "${as_rabbit[@]}" env "${envs[@]}" /usr/lib/rabbitmq/bin/rabbitmq-server >/dev/null
     server_pg="${SONAE_PGIDS[-1]}"
+    # The CLI tools need the node's epmd, cookie (its HOME) and name. Written while the node
+    # boots: a cluster's members are asked about it before it answers AMQP (cluster_test).
+    {
+      printf '#!/bin/bash\n# ctl TOOL ARGS...: rabbitmqctl, rabbitmq-queues or rabbitmq-diagnostics against %s\n' "$node"
+      printf 'tool="$1"; shift\nexec'
+      printf ' %q' "${as_rabbit[@]}" env HOME="$dir" ERL_EPMD_PORT="$epmd"
+      printf ' "/usr/lib/rabbitmq/bin/$tool" -n %q "$@"\n' "$node"
+    } | as_root tee "$dir/ctl" >/dev/null
+    as_root chmod 755 "$dir/ctl"
     # Up when it answers AMQP; failed when its process ended first.
     wait_until 90 amqp_up_or_gone "$port" "$server_pg" || die "rabbitmq on port $port did not answer within 90s"
     if amqp_answers "$port" 2>/dev/null; then
-      # The CLI tools need the node's epmd, cookie (its HOME) and name.
-      {
-        printf '#!/bin/bash\n# ctl TOOL ARGS...: rabbitmqctl, rabbitmq-queues or rabbitmq-diagnostics against %s\n' "$node"
-        printf 'tool="$1"; shift\nexec'
-        printf ' %q' "${as_rabbit[@]}" env HOME="$dir" ERL_EPMD_PORT="$epmd"
-        printf ' "/usr/lib/rabbitmq/bin/$tool" -n %q "$@"\n' "$node"
-      } | as_root tee "$dir/ctl" >/dev/null
-      as_root chmod 755 "$dir/ctl"
       SONAE_RABBIT_ENV=("${envs[@]}")
       SONAE_RABBIT_NODE="$node"
       return 0
